@@ -1,0 +1,1 @@
+"""Graph infrastructure: the driver, the embedded Neo4j and the Cypher query loader."""
