@@ -1,0 +1,1 @@
+"""Alerts: threshold, anomaly and forecast alerts on budgets, and their delivery channels."""

@@ -1,0 +1,206 @@
+"""The `costgraph` command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import neo4j
+import typer
+from neo4j.exceptions import Neo4jError
+from rich.console import Console
+from rich.table import Table
+
+from app.errors import DomainError
+from app.graph.driver import Connection, apply_schema, connect, embedded_from, open_driver
+from app.graph.embedded import EmbeddedError
+from app.graph.queries import QueryFileError, load_queries
+from app.logs import configure_logging
+from app.settings import get_settings
+
+logger = logging.getLogger(__name__)
+console = Console()
+err_console = Console(stderr=True)
+
+cli = typer.Typer(help="Costgraph: cost attribution, budgets and fitness for AI agent fleets.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+neo4j_cli = typer.Typer(help="Manage the embedded Neo4j server.", no_args_is_help=True)
+cli.add_typer(neo4j_cli, name="neo4j")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str) -> typer.Exit:
+    """One readable line on stderr and exit code 1."""
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+@contextmanager
+def readable_errors() -> Iterator[None]:
+    try:
+        yield
+    except (EmbeddedError, DomainError, QueryFileError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    except Neo4jError as exc:
+        raise fail(f"Neo4j: {exc.message or exc}") from exc
+
+
+@contextmanager
+def graph() -> Iterator[tuple[neo4j.Driver, Connection]]:
+    """A driver on the configured Neo4j; an embedded server started here is stopped after."""
+    settings = get_settings()
+    with readable_errors():
+        connection = connect(settings)
+        try:
+            with open_driver(connection) as driver:
+                apply_schema(driver, settings.neo4j_database)
+                yield driver, connection
+        finally:
+            connection.close()
+
+
+@cli.callback()
+def main_options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    configure_logging("INFO" if verbose else "WARNING")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the API (starting the embedded Neo4j when NEO4J_URI is unset)."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    logging.getLogger().setLevel(settings.log_level.upper())
+    with readable_errors():
+        started = time.monotonic()
+        connection = connect(settings)
+    try:
+        console.print(f"Neo4j ready on {connection.uri} "
+                      f"({time.monotonic() - started:.1f}s); API on http://{host}:{port}")
+        app = create_app(settings, connection=connection)
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+    finally:
+        if connection.started_here:
+            console.print("stopping the embedded Neo4j")
+        connection.close()
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply cypher/schema.cypher (constraints and indexes); safe to repeat."""
+    with graph() as (driver, _):
+        count = apply_schema(driver, get_settings().neo4j_database)
+    console.print(f"schema applied: {count} statements")
+
+
+@neo4j_cli.command("start")
+def neo4j_start() -> None:
+    """Start the embedded Neo4j (or report the one already running)."""
+    embedded = embedded_from(get_settings())
+    began = time.monotonic()
+    with readable_errors():
+        uri, started = embedded.start()
+    state = f"started in {time.monotonic() - began:.1f}s" if started else "already running"
+    console.print(f"Neo4j {state} on {uri} (data: {embedded.home})")
+
+
+@neo4j_cli.command("stop")
+def neo4j_stop() -> None:
+    """Stop the embedded Neo4j."""
+    with readable_errors():
+        stopped = embedded_from(get_settings()).stop()
+    console.print("Neo4j stopped" if stopped else "Neo4j was not running")
+
+
+@neo4j_cli.command("status")
+def neo4j_status() -> None:
+    """Say whether the embedded Neo4j runs, and where."""
+    status = embedded_from(get_settings()).status()
+    if status.running:
+        console.print(f"running: pid {status.pid} on {status.uri}")
+    else:
+        console.print("not running")
+        raise typer.Exit(code=3)
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """`k=v` pairs; a value that reads as JSON (numbers, lists, true) is taken as JSON."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise ValueError(f"--param takes key=value, got {pair!r}")
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    return params
+
+
+def print_rows(keys: list[str], rows: list[dict[str, Any]], csv_path: Path | None) -> None:
+    if csv_path is not None:
+        out = sys.stdout if str(csv_path) == "-" else csv_path.open("w", newline="")
+        writer = csv.DictWriter(out, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows({k: _cell(row.get(k)) for k in keys} for row in rows)
+        if out is not sys.stdout:
+            out.close()
+            console.print(f"{len(rows)} rows written to {csv_path}")
+        return
+    table = Table(*keys)
+    for row in rows:
+        table.add_row(*(_cell(row.get(k)) for k in keys))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+@cli.command()
+def query(
+    name: Annotated[str, typer.Argument(help="A file of cypher/, e.g. reports/cost_by_project.")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value")] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Write CSV here (- for stdout).")]
+    = None,
+) -> None:
+    """Run a named query of cypher/ and print a table (or CSV)."""
+    queries = load_queries()
+    key = name.removesuffix(".cypher").removeprefix("cypher/")
+    if key not in queries:
+        raise fail(f"no query {name!r}; known: {', '.join(sorted(queries))}")
+    with readable_errors():
+        params = parse_params(param or [])
+    with graph() as (driver, _), readable_errors():
+        records, summary, keys = driver.execute_query(
+            queries[key].text, params, database_=get_settings().neo4j_database
+        )
+    print_rows(list(keys), [r.data() for r in records], csv_path)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

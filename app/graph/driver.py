@@ -1,0 +1,93 @@
+"""One connection path: NEO4J_URI when set, otherwise the embedded Neo4j."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import neo4j
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+from app.graph.embedded import EmbeddedNeo4j, wait_for_bolt
+from app.graph.queries import cypher, schema_statements
+from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+_CONSTRAINT_NAME = re.compile(r"CREATE\s+CONSTRAINT\s+(\w+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Connection:
+    uri: str
+    auth: tuple[str, str] | None
+    database: str | None
+    embedded: EmbeddedNeo4j | None
+    started_here: bool
+
+    def close(self) -> None:
+        """Stop the embedded server if this connection started it."""
+        if self.embedded is not None and self.started_here:
+            self.embedded.stop()
+
+
+def embedded_from(settings: Settings) -> EmbeddedNeo4j:
+    return EmbeddedNeo4j(
+        settings.data_dir,
+        settings.cache_dir,
+        settings.neo4j_version,
+        heap=settings.neo4j_heap,
+        pagecache=settings.neo4j_pagecache,
+        port=settings.neo4j_bolt_port,
+        start_timeout_s=settings.neo4j_start_timeout_s,
+    )
+
+
+def connect(settings: Settings) -> Connection:
+    """Find the Neo4j to use, starting the embedded one when no NEO4J_URI is set."""
+    if settings.neo4j_uri:
+        password = settings.neo4j_password.get_secret_value()
+        auth = (settings.neo4j_user, password) if password else None
+        wait_for_bolt(settings.neo4j_uri, settings.neo4j_start_timeout_s, auth)
+        return Connection(settings.neo4j_uri, auth, settings.neo4j_database, None, False)
+    embedded = embedded_from(settings)
+    uri, started = embedded.start()
+    logger.info("embedded Neo4j %s on %s (%s)", settings.neo4j_version, uri,
+                "started" if started else "already running")
+    return Connection(uri, None, settings.neo4j_database, embedded, started)
+
+
+def open_driver(connection: Connection) -> neo4j.Driver:
+    driver = neo4j.GraphDatabase.driver(connection.uri, auth=connection.auth)
+    driver.verify_connectivity()
+    return driver
+
+
+def apply_schema(driver: neo4j.Driver, database: str | None = None) -> int:
+    """Create every constraint and index of cypher/schema.cypher; idempotent."""
+    statements = schema_statements()
+    for statement in statements:
+        # Schema changes cannot share a transaction with each other or with data writes.
+        driver.execute_query(statement, database_=database)
+    return len(statements)
+
+
+def expected_constraints() -> set[str]:
+    return {
+        match.group(1)
+        for statement in schema_statements()
+        if (match := _CONSTRAINT_NAME.search(statement))
+    }
+
+
+def schema_ready(driver: neo4j.Driver, database: str | None = None) -> bool:
+    """Neo4j answers and every constraint of schema.cypher exists."""
+    try:
+        records, _, _ = driver.execute_query(
+            cypher("admin/constraint_names"), database_=database,
+            routing_=neo4j.RoutingControl.READ,
+        )
+    except (ServiceUnavailable, Neo4jError, OSError):
+        return False
+    present = set(records[0]["names"]) if records else set()
+    return expected_constraints() <= present

@@ -1,0 +1,60 @@
+"""The FastAPI application: built by create_app, one Neo4j driver owned by the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import neo4j
+from fastapi import FastAPI
+
+from app import __version__, health, problems
+from app.graph.driver import Connection, apply_schema, connect, open_driver
+from app.logs import configure_logging
+from app.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    connection: Connection | None = None,
+    driver: neo4j.Driver | None = None,
+) -> FastAPI:
+    """Build the app. Given a driver (tests), it is used and left open; given a
+    connection, a driver is opened on it; given neither, the lifespan connects
+    (starting the embedded Neo4j when NEO4J_URI is unset) and cleans up after."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned_connection = None
+        if driver is not None:
+            app.state.driver = driver
+        else:
+            conn = connection
+            if conn is None:
+                conn = owned_connection = connect(settings)
+            app.state.driver = open_driver(conn)
+        apply_schema(app.state.driver, settings.neo4j_database)
+        try:
+            yield
+        finally:
+            if driver is None:
+                app.state.driver.close()
+            if owned_connection is not None:
+                owned_connection.close()
+
+    app = FastAPI(
+        title="Costgraph",
+        version=__version__,
+        summary="Cost attribution, budgets and fitness for AI agent fleets",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    problems.install(app)
+    app.include_router(health.router)
+    return app
