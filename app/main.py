@@ -12,7 +12,10 @@ from fastapi import FastAPI
 from app import __version__, health, problems
 from app.graph.driver import Connection, apply_schema, connect, open_driver
 from app.logs import configure_logging
+from app.pricing import routes as pricing_routes
+from app.pricing.store import CatalogCache, seed_default_catalog
 from app.settings import Settings, get_settings
+from app.usage import routes as usage_routes
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ def create_app(
                 conn = owned_connection = connect(settings)
             app.state.driver = open_driver(conn)
         apply_schema(app.state.driver, settings.neo4j_database)
+        seed_default_catalog(app.state.driver, settings.neo4j_database)
         try:
             yield
         finally:
@@ -55,6 +59,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.catalog = CatalogCache()
     problems.install(app)
-    app.include_router(health.router)
+    for router in (health.router, usage_routes.router, pricing_routes.router):
+        app.include_router(router)
     return app

@@ -29,17 +29,36 @@ def problem_response(error: DomainError, request: Request) -> JSONResponse:
     )
 
 
+# Tags of discriminated unions in request bodies: not fields, so not named to clients.
+UNION_TAGS = frozenset({"UsageBatch", "UsageEvent"})
+
+
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body",)]
+    parts = [str(p) for p in loc if p != "body" and p not in UNION_TAGS]
     return ".".join(parts) or "body"
 
 
+def _index(loc: tuple[Any, ...] | list[Any]) -> int | None:
+    """The event index of a batch error (`events.3.field`), for clients that fix and resend."""
+    parts = [p for p in loc if p != "body" and p not in UNION_TAGS]
+    if len(parts) > 1 and parts[0] == "events" and isinstance(parts[1], int):
+        return parts[1]
+    return None
+
+
 def validation_errors(errors: Any) -> list[dict[str, Any]]:
-    return [
-        {"field": _location(err.get("loc", ())), "message": err.get("msg", ""),
-         "type": err.get("type", "")}
-        for err in errors
-    ]
+    found = []
+    for err in errors:
+        loc = err.get("loc", ())
+        entry = {
+            "field": _location(loc),
+            "message": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
+        if (index := _index(loc)) is not None:
+            entry["index"] = index
+        found.append(entry)
+    return found
 
 
 def install(app: FastAPI) -> None:
@@ -63,8 +82,12 @@ def install(app: FastAPI) -> None:
             "detail": str(exc.detail),
             "instance": request.url.path,
         }
-        return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM_JSON,
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            body,
+            status_code=exc.status_code,
+            media_type=PROBLEM_JSON,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(ServiceUnavailable)
     @app.exception_handler(SessionExpired)
@@ -75,7 +98,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = {"type": PROBLEM_BASE + "internal", "title": "Internal error", "status": 500,
-                "detail": "an unexpected error occurred; it has been logged",
-                "instance": request.url.path}
+        body = {
+            "type": PROBLEM_BASE + "internal",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "an unexpected error occurred; it has been logged",
+            "instance": request.url.path,
+        }
         return JSONResponse(body, status_code=500, media_type=PROBLEM_JSON)

@@ -39,3 +39,4 @@ CREATE CONSTRAINT outcome_run_id IF NOT EXISTS FOR (n:Outcome) REQUIRE n.run_id 
 
 // Retention aggregates
 CREATE CONSTRAINT daily_usage_id IF NOT EXISTS FOR (n:DailyUsage) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT catalog_meta_id IF NOT EXISTS FOR (n:CatalogMeta) REQUIRE n.id IS UNIQUE;

@@ -61,7 +61,7 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="session")
 def driver(neo4j_server: Server) -> Iterator[neo4j.Driver]:
     uri, auth = neo4j_server
-    with neo4j.GraphDatabase.driver(uri, auth=auth) as drv:
+    with neo4j.GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF") as drv:
         drv.verify_connectivity()
         # Schema once per session: Neo4j refuses schema and data writes in one transaction.
         apply_schema(drv)

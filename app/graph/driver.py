@@ -58,7 +58,9 @@ def connect(settings: Settings) -> Connection:
 
 
 def open_driver(connection: Connection) -> neo4j.Driver:
-    driver = neo4j.GraphDatabase.driver(connection.uri, auth=connection.auth)
+    driver = neo4j.GraphDatabase.driver(
+        connection.uri, auth=connection.auth, notifications_min_severity="OFF"
+    )
     driver.verify_connectivity()
     return driver
 

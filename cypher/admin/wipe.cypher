@@ -1,6 +1,6 @@
 // name: wipe
-// purpose: delete every node and relationship (tests and `costgraph reset` only)
+// purpose: delete every node and relationship (tests and benchmarks only; use small graphs)
 // params: none
 // example: paste into cypher-shell as is -- it empties the database
 MATCH (n)
-CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS
+DETACH DELETE n

@@ -1,0 +1,1 @@
+"""Usage ingestion: priced, exactly-once, into the graph."""

@@ -1,0 +1,90 @@
+"""Recording usage: price, deduplicate and write a batch in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import neo4j
+from neo4j.exceptions import ConstraintError
+
+from app.budgets import store as budget_store
+from app.errors import Conflict
+from app.pricing.model import Catalog
+from app.usage import store
+from app.usage.model import PricedEvent, UsageRecord, first_occurrences, price_events
+
+logger = logging.getLogger(__name__)
+# A concurrent batch may create an event id between our duplicate check and our
+# CREATE; the uniqueness constraint then fails the transaction and a retry sees it.
+CONSTRAINT_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    event_id: str
+    duplicate: bool
+    result: store.StoredResult
+
+
+@dataclass(frozen=True)
+class Recorded:
+    outcomes: list[EventOutcome]
+    new_events: list[PricedEvent]
+    budgets: list[Any] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return sum(not o.duplicate for o in self.outcomes)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(o.duplicate for o in self.outcomes)
+
+
+def _write(
+    tx: neo4j.ManagedTransaction, priced: Sequence[PricedEvent], platform_id: str
+) -> Recorded:
+    first = first_occurrences([e.record.event_id for e in priced])
+    known = store.existing_results(tx, list(first))
+    new = [priced[i] for event_id, i in first.items() if event_id not in known]
+    store.write_events(tx, new, platform_id=platform_id)
+    touches = _apply_budgets(tx, new)
+    fresh = {
+        e.record.event_id: store.StoredResult(e.record.event_id, e.card.version, e.cost)
+        for e in new
+    }
+    outcomes = []
+    for index, event in enumerate(priced):
+        event_id = event.record.event_id
+        is_first_new = event_id in fresh and first[event_id] == index
+        result = fresh.get(event_id) or known[event_id]
+        outcomes.append(EventOutcome(event_id, not is_first_new, result))
+    return Recorded(outcomes, new, touches)
+
+
+def _apply_budgets(tx: neo4j.ManagedTransaction, new: Sequence[PricedEvent]) -> list[Any]:
+    return budget_store.apply_usage(tx, new) if new else []
+
+
+def record(
+    driver: neo4j.Driver,
+    records: Sequence[UsageRecord],
+    catalog: Catalog,
+    *,
+    platform_id: str,
+    database: str | None = None,
+    now: datetime | None = None,
+) -> Recorded:
+    """Price and record a batch exactly once per event id (all or nothing)."""
+    priced = price_events(records, catalog, now or datetime.now(UTC))
+    for attempt in range(1, CONSTRAINT_RETRIES + 1):
+        try:
+            with driver.session(database=database) as session:
+                return session.execute_write(_write, priced, platform_id)
+        except ConstraintError as exc:
+            logger.info("concurrent duplicate event ids; retrying (%d): %s", attempt, exc)
+    raise Conflict("the batch kept colliding with concurrent writes of the same event ids")

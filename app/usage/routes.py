@@ -1,0 +1,216 @@
+"""POST /v1/usage and the reads over recorded usage."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import neo4j
+from fastapi import APIRouter, Body, Query, Request
+from pydantic import AwareDatetime, Discriminator, Tag
+
+from app.auth.deps import NeedsIngest, NeedsRead
+from app.budgets.model import window_for
+from app.deps import DriverDep, SettingsDep
+from app.errors import InvalidInput, UnknownModel
+from app.graph.queries import cypher
+from app.money import format_usd
+from app.pricing.model import Usage, cost_to_dict
+from app.usage import ledger
+from app.usage.model import EventsRejected, UsageRecord
+from app.usage.schemas import (
+    CostOut,
+    EventResult,
+    IngestResult,
+    Summary,
+    UsageBatch,
+    UsageEvent,
+    UsagePage,
+    UsageRow,
+)
+from app.usage.store import TAG_PREFIX
+
+router = APIRouter(prefix="/v1/usage", tags=["usage"])
+
+
+def _kind(value: object) -> str:
+    return "UsageBatch" if isinstance(value, dict) and "events" in value else "UsageEvent"
+
+
+UsagePayload = Annotated[
+    Annotated[UsageBatch, Tag("UsageBatch")] | Annotated[UsageEvent, Tag("UsageEvent")],
+    Discriminator(_kind),
+]
+
+
+def to_record(event: UsageEvent, now: datetime) -> UsageRecord:
+    return UsageRecord(
+        event_id=event.event_id,
+        timestamp=(event.timestamp or now).astimezone(UTC),
+        model=event.model,
+        usage=Usage(
+            input_tokens=event.input_tokens,
+            output_tokens=event.output_tokens,
+            cache_read_tokens=event.cache_read_tokens,
+            cache_write_tokens=event.cache_write_tokens,
+            cache_ttl=event.cache_ttl,
+            batch=event.batch,
+        ),
+        provider=event.provider,
+        status=event.status,
+        agent_id=event.agent_id,
+        agent_type=event.agent_type,
+        run_id=event.run_id,
+        task_id=event.task_id,
+        project_id=event.project_id,
+        team_id=event.team_id,
+        tags=tuple(sorted(event.tags.items())),
+    )
+
+
+
+
+
+def rejected(exc: EventsRejected, batch: bool) -> InvalidInput | UnknownModel:
+    errors = [
+        {
+            "index": r.index,
+            "field": f"events.{r.index}.{r.field}" if batch else r.field,
+            "message": r.message,
+            **({"suggestions": list(r.suggestions)} if r.unknown_model else {}),
+        }
+        for r in exc.rejections
+    ]
+    first = errors[0]
+    detail = f"{first['field']}: {first['message']}; nothing of this request was recorded"
+    if any(r.unknown_model for r in exc.rejections):
+        return UnknownModel(detail, errors=errors)
+    return InvalidInput(detail, errors=errors)
+
+
+@router.post("", response_model=IngestResult, dependencies=[NeedsIngest])
+def post_usage(
+    payload: Annotated[UsagePayload, Body()],
+    request: Request,
+    driver: DriverDep,
+    settings: SettingsDep,
+) -> IngestResult:
+    """Record one event or a batch (all or nothing); a repeated event_id changes nothing."""
+    is_batch = isinstance(payload, UsageBatch)
+    events = payload.events if isinstance(payload, UsageBatch) else [payload]
+    if len(events) > settings.max_batch_events:
+        raise InvalidInput(f"events: at most {settings.max_batch_events} events per request")
+    now = datetime.now(UTC)
+    records = [to_record(e, now) for e in events]
+    catalog = request.app.state.catalog.get(driver, settings.neo4j_database)
+    try:
+        recorded = ledger.record(
+            driver, records, catalog, platform_id=settings.platform_id,
+            database=settings.neo4j_database, now=now,
+        )
+    except EventsRejected as exc:
+        raise rejected(exc, is_batch) from exc
+    return IngestResult(
+        accepted=recorded.accepted,
+        duplicates=recorded.duplicates,
+        results=[
+            EventResult(
+                event_id=o.event_id,
+                duplicate=o.duplicate,
+                price_version=o.result.price_version,
+                cost=CostOut(**cost_to_dict(o.result.cost)),
+            )
+            for o in recorded.outcomes
+        ],
+        budgets=recorded.budgets,
+    )
+
+
+@router.get("/summary", response_model=Summary, dependencies=[NeedsRead])
+def summary(
+    driver: DriverDep,
+    settings: SettingsDep,
+    period: Literal["day", "week", "month", "all"] = "month",
+    project_id: str | None = None,
+    team_id: str | None = None,
+    agent_id: str | None = None,
+) -> Summary:
+    """Totals for the current day, week or month (UTC), or all time."""
+    window = window_for("total" if period == "all" else period, "UTC", datetime.now(UTC))
+    records, _, _ = driver.execute_query(
+        cypher("usage/summary"),
+        start=window.start, end=window.end, project_id=project_id, team_id=team_id,
+        agent_id=agent_id, database_=settings.neo4j_database,
+        routing_=neo4j.RoutingControl.READ,
+    )
+    row = records[0]
+    return Summary(
+        period=period,
+        start=None if period == "all" else window.start,
+        end=None if period == "all" else window.end,
+        total_cost_usd=format_usd(int(row["total_nanousd"])),
+        input_tokens=row["input_tokens"],
+        output_tokens=row["output_tokens"],
+        cache_read_tokens=row["cache_read_tokens"],
+        cache_write_tokens=row["cache_write_tokens"],
+        events=row["events"],
+        runs=row["runs"],
+    )
+
+
+def _encode_cursor(timestamp: datetime, event_id: str) -> str:
+    raw = json.dumps([timestamp.isoformat(), event_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        stamp, event_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(stamp), str(event_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("cursor: not a cursor this API returned") from exc
+
+
+@router.get("", response_model=UsagePage, dependencies=[NeedsRead])
+def list_usage(
+    driver: DriverDep,
+    settings: SettingsDep,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+    project_id: str | None = None,
+    team_id: str | None = None,
+    agent_id: str | None = None,
+    task_id: str | None = None,
+    run_id: str | None = None,
+    model: str | None = None,
+    provider: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+) -> UsagePage:
+    """Recorded events, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    after_ts, after_id = _decode_cursor(cursor) if cursor else (None, None)
+    records, _, _ = driver.execute_query(
+        cypher("usage/list"),
+        start=start, end=end, project_id=project_id, team_id=team_id, agent_id=agent_id,
+        task_id=task_id, run_id=run_id, model=model, provider=provider,
+        after_ts=after_ts, after_id=after_id, limit=limit,
+        database_=settings.neo4j_database, routing_=neo4j.RoutingControl.READ,
+    )
+    items = [_row(r["usage"], int(r["total_nanousd"])) for r in records]
+    next_cursor = (
+        _encode_cursor(items[-1].timestamp, items[-1].event_id) if len(items) == limit else None
+    )
+    return UsagePage(items=items, next_cursor=next_cursor)
+
+
+def _row(u: dict[str, object], total_nanos: int) -> UsageRow:
+    stamp = u["timestamp"]
+    timestamp = stamp.to_native() if hasattr(stamp, "to_native") else stamp
+    tags = {k.removeprefix(TAG_PREFIX): str(v) for k, v in u.items() if k.startswith(TAG_PREFIX)}
+    return UsageRow.model_validate(
+        {**u, "timestamp": timestamp, "model": u["model_id"], "total_usd": format_usd(total_nanos),
+         "tags": tags, **{k: u.get(k) for k in
+                          ("agent_id", "run_id", "task_id", "project_id", "team_id")}}
+    )
