@@ -41,7 +41,8 @@ def nanos_to_usd(nanos: int) -> Decimal:
 
 def format_usd(nanos: int) -> str:
     """The wire form of money: a decimal string with 9 places, e.g. "0.000123450"."""
-    return str(nanos_to_usd(nanos))
+    # format() rather than str(): str() of a zero amount is "0E-9".
+    return format(nanos_to_usd(nanos), "f")
 
 
 def round_nanos(exact: Decimal) -> int:

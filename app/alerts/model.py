@@ -166,18 +166,28 @@ def _amount_text(amount: int, unit: str) -> str:
 
 
 def threshold_alerts(
-    budget: Budget, window: Window, before: int, after: int, *, unit: str = "usd"
+    budget: Budget,
+    window: Window,
+    before: int,
+    after: int,
+    *,
+    unit: str = "usd",
+    thresholds: Sequence[int] | None = None,
 ) -> list[Alert]:
     """The threshold alerts a move of spend from `before` to `after` raises on a budget.
 
     `unit` picks the limit: "usd" compares nano-USD with the amount, "tokens"
-    compares tokens with the token limit. Without that limit, nothing fires.
+    compares tokens with the token limit; without that limit nothing fires.
+    `thresholds` replaces the budget's own (e.g. with the alert config's).
     """
+    if unit not in ("usd", "tokens"):
+        raise AlertError(f"unit must be 'usd' or 'tokens', got {unit!r}")
     limit = budget.amount_nanos if unit == "usd" else budget.token_limit
     if limit is None:
         return []
+    chosen = budget.thresholds if thresholds is None else thresholds
     alerts = []
-    for threshold in thresholds_crossed(before, after, limit, budget.thresholds):
+    for threshold in thresholds_crossed(before, after, limit, chosen):
         level = level_for(threshold)
         message = (
             f"{budget.name}: {threshold}% reached "

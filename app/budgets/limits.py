@@ -138,9 +138,14 @@ def _mapping(value: Any, path: str) -> Mapping[str, Any]:
     return value
 
 
+def _or_empty(value: Any) -> Any:
+    # A key given as null (an empty YAML block) reads as an empty block.
+    return {} if value is None else value
+
+
 def _section(raw: Any, path: str, keys: Mapping[str, tuple[str, str]]) -> dict[str, int | None]:
     """Read one flat block of limits into dataclass field values; None reads as empty."""
-    block = _mapping({} if raw is None else raw, path)
+    block = _mapping(_or_empty(raw), path)
     unknown = sorted(set(block) - set(keys))
     if unknown:
         raise BudgetError(f"{path}.{unknown[0]}: unknown key; expected one of {sorted(keys)}")
@@ -162,8 +167,8 @@ def parse_limits(data: Mapping[str, Any]) -> Limits:
     unknown = sorted(set(top) - set(SECTIONS))
     if unknown:
         raise BudgetError(f"{unknown[0]}: unknown section; expected one of {list(SECTIONS)}")
-    projects = _mapping(top.get("per_project") or {}, "per_project")
-    agents = _mapping(top.get("per_agent") or {}, "per_agent")
+    projects = _mapping(_or_empty(top.get("per_project")), "per_project")
+    agents = _mapping(_or_empty(top.get("per_agent")), "per_agent")
     return Limits(
         global_limits=GlobalLimits(**_section(top.get("global"), "global", _GLOBAL_KEYS)),
         project_default=ProjectLimits(
@@ -266,7 +271,7 @@ def budgets_from_limits(
         "limits:platform:month", "Platform", platform,
         (top.max_cost_per_month_nanos, None), "month", timezone, None,
     )
-    budgets = days + months + _run_budgets(limits, platform, top.max_concurrent_agents)
+    budgets = days + months + _run_budgets(limits, platform, top.max_concurrent_agents, timezone)
     for pid in sorted({*project_ids, *(pid for pid, _ in limits.projects)}):
         own, scope = limits.for_project(pid), Scope("project", pid)
         budgets += _period_budget(
@@ -283,7 +288,7 @@ def budgets_from_limits(
 
 
 def _run_budget(
-    budget_id: str, name: str, scope: Scope, own: RunLimits, concurrency: int | None
+    budget_id: str, name: str, scope: Scope, own: RunLimits, concurrency: int | None, timezone: str
 ) -> list[Budget]:
     if own == RunLimits() and concurrency is None:
         return []
@@ -294,6 +299,7 @@ def _run_budget(
         amount_nanos=None,
         token_limit=None,
         period="total",
+        timezone=timezone,
         max_tokens_per_run=own.max_tokens_per_run,
         max_cost_per_run_nanos=own.max_cost_per_run_nanos,
         max_concurrent_runs=concurrency,
@@ -301,14 +307,17 @@ def _run_budget(
     return [budget]
 
 
-def _run_budgets(limits: Limits, platform: Scope, concurrency: int | None) -> list[Budget]:
+def _run_budgets(
+    limits: Limits, platform: Scope, concurrency: int | None, timezone: str
+) -> list[Budget]:
     runs = _run_budget(
-        "limits:platform:run", "Per-run limits", platform, limits.agent_default, concurrency
+        "limits:platform:run", "Per-run limits", platform, limits.agent_default, concurrency,
+        timezone,
     )
     for aid, _ in limits.agents:
         runs += _run_budget(
             f"limits:agent:{aid}:run", f"Agent {aid} per-run limits", Scope("agent", aid),
-            limits.for_agent(aid), None,
+            limits.for_agent(aid), None, timezone,
         )
     return runs
 

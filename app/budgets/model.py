@@ -26,6 +26,7 @@ EMERGENCY_PERCENT = 95
 
 PERCENT_PLACES = Decimal("0.01")
 NO_OVERRIDES: Mapping[str, int] = MappingProxyType({})
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class BudgetError(ValueError):
@@ -163,8 +164,8 @@ class Window:
     def elapsed_fraction(self, now: datetime) -> Decimal:
         """The share of the window that lies before `now`, clamped to [0, 1]."""
         require_aware(now, "now")
-        total = (self.end - self.start) // timedelta(microseconds=1)
-        elapsed = (now - self.start) // timedelta(microseconds=1)
+        total = (self.end - self.start) // _MICROSECOND
+        elapsed = (now - self.start) // _MICROSECOND
         return Decimal(min(max(elapsed, 0), total)) / Decimal(total)
 
 
@@ -188,10 +189,24 @@ def _shift(period: str, first: date, steps: int) -> date:
     return date(months // 12, months % 12 + 1, 1)
 
 
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    # fold=0 maps a skipped local midnight to the instant the clocks jump,
-    # which is the first instant carrying that date.
-    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant whose local date in `zone` is `day` or later."""
+    wall = datetime(day.year, day.month, day.day)
+    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    if first <= second:
+        # Midnight exists (if repeated, fold=0 is its first occurrence).
+        return first
+    # Midnight fell into a DST or date-line gap: the day began when the clocks
+    # jumped, which lies in (second, first]; find it to the microsecond.
+    low, high = 0, (first - second) // _MICROSECOND
+    while high - low > 1:
+        middle = (low + high) // 2
+        if (second + middle * _MICROSECOND).astimezone(zone).date() >= day:
+            high = middle
+        else:
+            low = middle
+    return second + high * _MICROSECOND
 
 
 def window_for(period: str, tz: str, at: datetime) -> Window:
@@ -199,7 +214,8 @@ def window_for(period: str, tz: str, at: datetime) -> Window:
 
     Days start at 00:00 local time, weeks on Monday (ISO), months on the 1st;
     the bounds are returned as UTC instants, so a day in a DST change is 23 or
-    25 hours long. An instant exactly on a boundary belongs to the new window.
+    25 hours long. Where midnight is skipped, the day starts when the clocks
+    jump. An instant exactly on a boundary belongs to the new window.
     """
     require_aware(at, "at")
     if period not in PERIODS:
@@ -208,16 +224,14 @@ def window_for(period: str, tz: str, at: datetime) -> Window:
     if period == "total":
         return TOTAL_WINDOW
     first = _first_day(period, at.astimezone(zone).date())
-    # A local midnight repeated by a DST fall-back can leave `at` just
-    # outside the first guess; step until the window holds it.
-    while True:
-        window = Window(_midnight(first, zone), _midnight(_shift(period, first, 1), zone))
-        if at < window.start:
-            first = _shift(period, first, -1)
-        elif at >= window.end:
-            first = _shift(period, first, 1)
-        else:
-            return window
+    start = _day_start(first, zone)
+    end = _day_start(_shift(period, first, 1), zone)
+    # An hour repeated across midnight by a fall-back shows the previous date
+    # after the new period has begun; such an instant belongs to the new one.
+    while at >= end:
+        first = _shift(period, first, 1)
+        start, end = end, _day_start(_shift(period, first, 1), zone)
+    return Window(start, end)
 
 
 @dataclass(frozen=True)
@@ -373,6 +387,8 @@ class Decision:
 
     `audited` is set when the request needs a trail: it came with priority
     "critical", or an admin override supplied the room (`overrides_used`).
+    Soft budgets never block at any priority, so "critical" passes them as
+    any request does; what it adds is the audit entry.
     """
 
     allowed: bool
@@ -417,9 +433,7 @@ def decide(
                 warnings.append(BudgetWarning(*fields))
         if extra and state.budget.is_hard and not found and state.shortfalls(amount_nanos, tokens):
             used.append(budget_id)
-    headroom = tuple(
-        Headroom(s.budget.id, s.remaining_nanos, s.remaining_tokens) for s in states
-    )
+    headroom = tuple(Headroom(s.budget.id, s.remaining_nanos, s.remaining_tokens) for s in states)
     return Decision(
         allowed=not denials,
         denials=tuple(denials),
@@ -445,11 +459,7 @@ def thresholds_crossed(
     candidates = sorted({*thresholds, 100})
     if candidates[0] <= 0:
         raise BudgetError(f"thresholds must be positive, got {tuple(thresholds)}")
-    return [
-        t
-        for t in candidates
-        if after_nanos * 100 >= t * limit_nanos > before_nanos * 100
-    ]
+    return [t for t in candidates if after_nanos * 100 >= t * limit_nanos > before_nanos * 100]
 
 
 def lock_order(budget_ids: Iterable[str]) -> list[str]:
@@ -465,16 +475,11 @@ def lock_order(budget_ids: Iterable[str]) -> list[str]:
 
 def in_emergency(states: Sequence[BudgetState], percent: int = EMERGENCY_PERCENT) -> bool:
     """Whether any hard budget has committed at least `percent` of its amount or tokens."""
-    for state in states:
-        budget, spend = state.budget, state.spend
-        if not budget.is_hard:
-            continue
-        if budget.amount_nanos is not None and (
-            spend.committed_nanos * 100 >= percent * budget.amount_nanos
-        ):
-            return True
-        if budget.token_limit is not None and (
-            spend.committed_tokens * 100 >= percent * budget.token_limit
-        ):
+    for state in (s for s in states if s.budget.is_hard):
+        pairs = [
+            (state.spend.committed_nanos, state.budget.amount_nanos),
+            (state.spend.committed_tokens, state.budget.token_limit),
+        ]
+        if any(limit is not None and used * 100 >= percent * limit for used, limit in pairs):
             return True
     return False

@@ -34,8 +34,8 @@ HOUR = timedelta(hours=1)
 MONTH = Window(datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def budget(budget_id: str = "b", amount_usd: int | None = 10, **changes: object) -> Budget:
@@ -84,7 +84,7 @@ def test_a_valid_budget_passes() -> None:
 )
 def test_invalid_budgets_are_refused(changes: dict[str, object], fragment: str) -> None:
     with pytest.raises(BudgetError, match=fragment):
-        budget(**changes).validate()
+        replace(budget(), **changes).validate()  # type: ignore[arg-type]
 
 
 def test_run_limits_alone_make_a_budget() -> None:
@@ -163,10 +163,41 @@ def test_bad_window_inputs_are_refused() -> None:
         Window(utc(2024, 1, 2), utc(2024, 1, 1))
 
 
-# Zones with DST changes at local midnight, where a day can begin at 01:00.
+def test_a_local_hour_repeated_across_midnight_stays_in_the_window_that_began() -> None:
+    # St. John's, 1990-10-28: at 00:01 NDT (02:31Z) clocks went back to 23:01
+    # NST on the 27th. The 28th had already begun at 00:00 NDT (02:30Z), so
+    # the repeated "23:01 on the 27th" belongs to the 28th's window.
+    at = utc(1990, 10, 28, 2, 31)
+    window = window_for("day", "America/St_Johns", at)
+    assert window.start == utc(1990, 10, 28, 2, 30)
+    assert window.contains(at)
+    previous = window_for("day", "America/St_Johns", utc(1990, 10, 28, 2, 29))
+    assert previous.end == window.start
+
+
+def test_a_day_whose_midnight_is_skipped_starts_when_the_clocks_jump() -> None:
+    # Havana, 2024-03-10: 00:00 CST became 01:00 CDT, at 05:00Z.
+    window = window_for("day", "America/Havana", utc(2024, 3, 10, 12))
+    assert window == Window(utc(2024, 3, 10, 5), utc(2024, 3, 11, 4))
+
+
+def test_a_skipped_calendar_day_has_no_window() -> None:
+    # Samoa skipped 2011-12-30: 23:59:59 on the 29th (UTC-10) was followed by
+    # 00:00 on the 31st (UTC+14), at 10:00Z.
+    last_of_29th = window_for("day", "Pacific/Apia", utc(2011, 12, 30, 9, 59))
+    first_of_31st = window_for("day", "Pacific/Apia", utc(2011, 12, 30, 10))
+    assert last_of_29th == Window(utc(2011, 12, 29, 10), utc(2011, 12, 30, 10))
+    assert first_of_31st == Window(utc(2011, 12, 30, 10), utc(2011, 12, 31, 10))
+    december = window_for("month", "Pacific/Apia", utc(2011, 12, 15))
+    assert december.end - december.start == timedelta(days=30)
+
+
+# Zones with DST changes at or across local midnight, where a day can begin
+# at 01:00 or a late-evening hour can repeat after the date has changed.
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "America/Santiago", "America/Havana",
-         "Asia/Beirut", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Chatham"]
-INSTANTS = st.datetimes(datetime(2000, 1, 1), datetime(2035, 1, 1), timezones=st.just(UTC))
+         "Asia/Beirut", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Chatham",
+         "America/St_Johns", "Pacific/Apia"]
+INSTANTS = st.datetimes(datetime(1990, 1, 1), datetime(2035, 1, 1), timezones=st.just(UTC))
 
 
 def _first_of_period(period: str, local: datetime) -> bool:
@@ -338,6 +369,9 @@ def test_emergency_mode_starts_at_95_percent_committed() -> None:
     assert not in_emergency([state(budget(amount_usd=100), spent=94 * USD)])
     assert in_emergency([state(budget(amount_usd=100), spent=90 * USD, reserved=5 * USD)])
     assert not in_emergency([state(budget(amount_usd=100, kind="soft"), spent=99 * USD)])
+    tokens = budget(amount_usd=None, token_limit=1000)
+    assert in_emergency([state(tokens, tokens=950)])
+    assert not in_emergency([state(tokens, tokens=949)])
 
 
 # --- thresholds -------------------------------------------------------------
@@ -412,7 +446,9 @@ def test_lock_order_is_sorted_and_unique() -> None:
     a=st.lists(st.text(min_size=1, max_size=4), max_size=8),
     b=st.lists(st.text(min_size=1, max_size=4), max_size=8),
 )
-def test_two_chains_never_lock_shared_budgets_in_opposite_orders(a: list[str], b: list[str]) -> None:
+def test_two_chains_never_lock_shared_budgets_in_opposite_orders(
+    a: list[str], b: list[str]
+) -> None:
     first, second = lock_order(a), lock_order(b)
     shared = set(first) & set(second)
     assert [x for x in first if x in shared] == [x for x in second if x in shared]
