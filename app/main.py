@@ -10,6 +10,8 @@ import neo4j
 from fastapi import FastAPI
 
 from app import __version__, health, problems
+from app.alerts import routes as alert_routes
+from app.budgets import routes as budget_routes
 from app.graph.driver import Connection, apply_schema, connect, open_driver
 from app.logs import configure_logging
 from app.pricing import routes as pricing_routes
@@ -61,6 +63,13 @@ def create_app(
     app.state.settings = settings
     app.state.catalog = CatalogCache()
     problems.install(app)
-    for router in (health.router, usage_routes.router, pricing_routes.router):
+    routers = (
+        health.router,
+        usage_routes.router,
+        pricing_routes.router,
+        budget_routes.router,
+        alert_routes.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

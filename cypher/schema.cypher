@@ -40,3 +40,9 @@ CREATE CONSTRAINT outcome_run_id IF NOT EXISTS FOR (n:Outcome) REQUIRE n.run_id 
 // Retention aggregates
 CREATE CONSTRAINT daily_usage_id IF NOT EXISTS FOR (n:DailyUsage) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT catalog_meta_id IF NOT EXISTS FOR (n:CatalogMeta) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT alert_config_id IF NOT EXISTS FOR (n:AlertConfig) REQUIRE n.id IS UNIQUE;
+
+// Evolution: the one node whose lock serialises lineage registrations
+CREATE CONSTRAINT lineage_lock_id IF NOT EXISTS FOR (n:LineageLock) REQUIRE n.id IS UNIQUE;
+CREATE INDEX override_budget IF NOT EXISTS FOR (n:Override) ON (n.budget_id);
+CREATE CONSTRAINT audit_id IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.id IS UNIQUE;

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import neo4j
 from neo4j.exceptions import ConstraintError
@@ -28,13 +27,14 @@ class EventOutcome:
     event_id: str
     duplicate: bool
     result: store.StoredResult
+    terminate_run: bool = False
 
 
 @dataclass(frozen=True)
 class Recorded:
     outcomes: list[EventOutcome]
     new_events: list[PricedEvent]
-    budgets: list[Any] = field(default_factory=list)
+    effects: budget_store.UsageEffects = field(default_factory=budget_store.UsageEffects)
 
     @property
     def accepted(self) -> int:
@@ -52,7 +52,7 @@ def _write(
     known = store.existing_results(tx, list(first))
     new = [priced[i] for event_id, i in first.items() if event_id not in known]
     store.write_events(tx, new, platform_id=platform_id)
-    touches = _apply_budgets(tx, new)
+    effects = budget_store.apply_usage(tx, new)
     fresh = {
         e.record.event_id: store.StoredResult(e.record.event_id, e.card.version, e.cost)
         for e in new
@@ -62,12 +62,16 @@ def _write(
         event_id = event.record.event_id
         is_first_new = event_id in fresh and first[event_id] == index
         result = fresh.get(event_id) or known[event_id]
-        outcomes.append(EventOutcome(event_id, not is_first_new, result))
-    return Recorded(outcomes, new, touches)
+        stop = event.record.run_id in effects.terminate_runs
+        outcomes.append(EventOutcome(event_id, not is_first_new, result, stop))
+    return Recorded(outcomes, new, effects)
 
 
-def _apply_budgets(tx: neo4j.ManagedTransaction, new: Sequence[PricedEvent]) -> list[Any]:
-    return budget_store.apply_usage(tx, new) if new else []
+def write_batch(
+    tx: neo4j.ManagedTransaction, priced: Sequence[PricedEvent], platform_id: str
+) -> Recorded:
+    """The ledger's transaction function, for callers composing it with more writes."""
+    return _write(tx, priced, platform_id)
 
 
 def record(

@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, Discriminator, Tag
 
 from app.auth.deps import NeedsIngest, NeedsRead
 from app.budgets.model import window_for
+from app.budgets.store import Touch
 from app.deps import DriverDep, SettingsDep
 from app.errors import InvalidInput, UnknownModel
 from app.graph.queries import cypher
@@ -21,6 +22,7 @@ from app.pricing.model import Usage, cost_to_dict
 from app.usage import ledger
 from app.usage.model import EventsRejected, UsageRecord
 from app.usage.schemas import (
+    BudgetTouch,
     CostOut,
     EventResult,
     IngestResult,
@@ -70,9 +72,6 @@ def to_record(event: UsageEvent, now: datetime) -> UsageRecord:
     )
 
 
-
-
-
 def rejected(exc: EventsRejected, batch: bool) -> InvalidInput | UnknownModel:
     errors = [
         {
@@ -107,11 +106,19 @@ def post_usage(
     catalog = request.app.state.catalog.get(driver, settings.neo4j_database)
     try:
         recorded = ledger.record(
-            driver, records, catalog, platform_id=settings.platform_id,
-            database=settings.neo4j_database, now=now,
+            driver,
+            records,
+            catalog,
+            platform_id=settings.platform_id,
+            database=settings.neo4j_database,
+            now=now,
         )
     except EventsRejected as exc:
         raise rejected(exc, is_batch) from exc
+    return ingest_result(recorded)
+
+
+def ingest_result(recorded: ledger.Recorded) -> IngestResult:
     return IngestResult(
         accepted=recorded.accepted,
         duplicates=recorded.duplicates,
@@ -121,10 +128,29 @@ def post_usage(
                 duplicate=o.duplicate,
                 price_version=o.result.price_version,
                 cost=CostOut(**cost_to_dict(o.result.cost)),
+                action="terminate_run" if o.terminate_run else "continue",
             )
             for o in recorded.outcomes
         ],
-        budgets=recorded.budgets,
+        budgets=[touch_out(t) for t in recorded.effects.touches],
+    )
+
+
+def touch_out(touch: Touch) -> BudgetTouch:
+    state = touch.state
+    remaining = state.remaining_nanos
+    percent = state.percent_used
+    amount = state.budget.amount_nanos
+    return BudgetTouch(
+        budget_id=state.budget.id,
+        kind=state.budget.kind,
+        window_start=state.window.start,
+        window_end=state.window.end,
+        spent_usd=format_usd(state.spend.spent_nanos),
+        remaining_usd=None if remaining is None else format_usd(remaining),
+        percent_used=None if percent is None else str(percent),
+        thresholds_crossed=list(touch.crossed),
+        exceeded=amount is not None and state.spend.spent_nanos > amount,
     )
 
 
@@ -141,8 +167,12 @@ def summary(
     window = window_for("total" if period == "all" else period, "UTC", datetime.now(UTC))
     records, _, _ = driver.execute_query(
         cypher("usage/summary"),
-        start=window.start, end=window.end, project_id=project_id, team_id=team_id,
-        agent_id=agent_id, database_=settings.neo4j_database,
+        start=window.start,
+        end=window.end,
+        project_id=project_id,
+        team_id=team_id,
+        agent_id=agent_id,
+        database_=settings.neo4j_database,
         routing_=neo4j.RoutingControl.READ,
     )
     row = records[0]
@@ -193,10 +223,20 @@ def list_usage(
     after_ts, after_id = _decode_cursor(cursor) if cursor else (None, None)
     records, _, _ = driver.execute_query(
         cypher("usage/list"),
-        start=start, end=end, project_id=project_id, team_id=team_id, agent_id=agent_id,
-        task_id=task_id, run_id=run_id, model=model, provider=provider,
-        after_ts=after_ts, after_id=after_id, limit=limit,
-        database_=settings.neo4j_database, routing_=neo4j.RoutingControl.READ,
+        start=start,
+        end=end,
+        project_id=project_id,
+        team_id=team_id,
+        agent_id=agent_id,
+        task_id=task_id,
+        run_id=run_id,
+        model=model,
+        provider=provider,
+        after_ts=after_ts,
+        after_id=after_id,
+        limit=limit,
+        database_=settings.neo4j_database,
+        routing_=neo4j.RoutingControl.READ,
     )
     items = [_row(r["usage"], int(r["total_nanousd"])) for r in records]
     next_cursor = (
@@ -210,7 +250,12 @@ def _row(u: dict[str, object], total_nanos: int) -> UsageRow:
     timestamp = stamp.to_native() if hasattr(stamp, "to_native") else stamp
     tags = {k.removeprefix(TAG_PREFIX): str(v) for k, v in u.items() if k.startswith(TAG_PREFIX)}
     return UsageRow.model_validate(
-        {**u, "timestamp": timestamp, "model": u["model_id"], "total_usd": format_usd(total_nanos),
-         "tags": tags, **{k: u.get(k) for k in
-                          ("agent_id", "run_id", "task_id", "project_id", "team_id")}}
+        {
+            **u,
+            "timestamp": timestamp,
+            "model": u["model_id"],
+            "total_usd": format_usd(total_nanos),
+            "tags": tags,
+            **{k: u.get(k) for k in ("agent_id", "run_id", "task_id", "project_id", "team_id")},
+        }
     )

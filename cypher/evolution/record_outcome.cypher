@@ -4,10 +4,12 @@
 // example: :param run_id => 'run-42'; :param agent_id => 'coder-v3'; :param success => true; :param quality => 0.9; :param duration_s => 12.5; :param recorded_at => datetime()   then paste the statement below into cypher-shell
 //
 // Writes (:Agent {id})-[:RAN]->(:Run {id})-[:HAS_OUTCOME]->(:Outcome {run_id,
-// agent_id, success, quality, duration_s, recorded_at}). RAN is written only here,
-// so a run re-recorded for another agent loses its old RAN edge. Sending the same
-// outcome again changes nothing, recorded_at included; changed reports whether
-// anything was written.
+// agent_id, success, quality, duration_s, recorded_at}). Usage ingestion also writes
+// RAN for every agent that consumed tokens in the run; those edges are ledger facts
+// and stay. A run re-recorded for another agent only loses the RAN edges that an
+// earlier outcome wrote (agents without usage in the run). Sending the same outcome
+// again changes nothing, recorded_at included; changed reports whether anything
+// was written.
 MERGE (run:Run {id: $run_id})
 MERGE (agent:Agent {id: $agent_id})
 MERGE (outcome:Outcome {run_id: $run_id})
@@ -25,6 +27,7 @@ WITH run, agent, outcome, unchanged
 CALL (run, agent) {
   MATCH (other:Agent)-[stale:RAN]->(run)
   WHERE other <> agent
+    AND NOT EXISTS { (other)-[:CONSUMED]->(:TokenUsage)-[:IN_RUN]->(run) }
   DELETE stale
 }
 RETURN outcome.run_id AS run_id, NOT unchanged AS changed

@@ -6,7 +6,7 @@
 // Reads (:Agent)-[:CONSUMED]->(:TokenUsage)-[:INCURRED]->(:CostEntry),
 // (:TokenUsage)-[:IN_RUN]->(:Run) and the outcomes written by record_outcome:
 // (:Agent)-[:RAN]->(:Run)-[:HAS_OUTCOME]->(:Outcome {agent_id}).
-// runs = distinct runs with the agent's usage or outcome; tokens = input + output
+// runs = distinct runs with the agent's usage or an outcome credited to it; tokens = input + output
 // + cache read + cache write over all its usage, whatever the status; cost = the
 // sum of CostEntry.total_nanousd of that usage; duration_s sums the outcomes.
 MATCH (agent:Agent)
@@ -34,8 +34,9 @@ WITH agent, tokens, cost_nanos, outcomes, successes, quality_sum, duration_s,
        RETURN DISTINCT run.id
      }) AS usage_runs,
      COUNT {
-       MATCH (agent)-[:RAN]->(run:Run)
-       WHERE NOT EXISTS { (agent)-[:CONSUMED]->(:TokenUsage)-[:IN_RUN]->(run) }
+       MATCH (agent)-[:RAN]->(run:Run)-[:HAS_OUTCOME]->(outcome:Outcome)
+       WHERE outcome.agent_id = agent.id
+         AND NOT EXISTS { (agent)-[:CONSUMED]->(:TokenUsage)-[:IN_RUN]->(run) }
      } AS outcome_only_runs
 RETURN agent.id AS agent_id,
        usage_runs + outcome_only_runs AS runs,

@@ -1,0 +1,1 @@
+"""Agents, their lineage and outcomes, and the evolution read side over HTTP."""

@@ -1,0 +1,16 @@
+"""Values read from Neo4j, made plain for JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def native(value: Any) -> Any:
+    """Neo4j temporal values become Python ones, in maps and lists too."""
+    if hasattr(value, "to_native"):
+        return value.to_native()
+    if isinstance(value, dict):
+        return {k: native(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [native(v) for v in value]
+    return value

@@ -1,0 +1,329 @@
+"""Breakdowns of usage, analyst reports and CSV exports over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from app.auth.deps import NeedsRead
+from app.budgets.model import TOTAL_WINDOW, Window
+from app.deps import DriverDep, SettingsDep
+from app.errors import InvalidInput
+from app.money import format_usd
+from app.reports import exports, store
+from app.reports.model import (
+    Dimension,
+    ReportError,
+    Rollup,
+    day_range,
+    fill_days,
+    grand_total,
+    parse_dimension,
+    parse_instant,
+    period_window,
+    report_range,
+    share,
+)
+from app.reports.schemas import (
+    Breakdown,
+    BreakdownRow,
+    CacheSaving,
+    CacheSavings,
+    Operation,
+    ProviderComparison,
+    ProviderRow,
+    TaskCostRow,
+    TaskCosts,
+    TopOperations,
+)
+
+router = APIRouter(tags=["reports"], dependencies=[NeedsRead])
+
+Period = Literal["day", "week", "month", "all"]
+Bucket = Literal["day", "week", "month"]
+Instant = Annotated[
+    str | None, Query(description="YYYY-MM-DD (UTC midnight) or RFC 3339 with an offset")
+]
+DAILY_DEFAULT_DAYS = 30
+
+
+def _range(start: str | None, end: str | None, default: Window) -> tuple[datetime, datetime]:
+    try:
+        return report_range(
+            parse_instant(start, "start") if start else None,
+            parse_instant(end, "end") if end else None,
+            default,
+        )
+    except ReportError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def _this_month() -> Window:
+    return period_window("month", datetime.now(UTC))
+
+
+def _breakdown_row(row: Rollup, whole: int) -> BreakdownRow:
+    return BreakdownRow(
+        key=row.key,
+        period=row.period,
+        total_cost_usd=format_usd(row.total_nanos),
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cache_read_tokens=row.cache_read_tokens,
+        cache_write_tokens=row.cache_write_tokens,
+        events=row.events,
+        share_percent=None if (p := share(row.total_nanos, whole)) is None else str(p),
+    )
+
+
+def _breakdown(
+    by: str, rows: Sequence[Rollup], start: datetime, end: datetime, **extra: Any
+) -> Breakdown:
+    whole = grand_total(rows).total_nanos
+    return Breakdown(
+        by=by,
+        start=start,
+        end=end,
+        total_cost_usd=format_usd(whole),
+        rows=[_breakdown_row(r, whole) for r in rows],
+        **extra,
+    )
+
+
+def _by_period(
+    dimension: Dimension,
+    driver: DriverDep,
+    settings: SettingsDep,
+    period: Period,
+    start: str | None,
+    end: str | None,
+) -> Breakdown:
+    lo, hi = _range(start, end, period_window(period, datetime.now(UTC)))
+    rows = store.rollup(driver, dimension, start=lo, end=hi, database=settings.neo4j_database)
+    return _breakdown(dimension.label, rows, lo, hi, period=period)
+
+
+@router.get("/v1/usage/by-agent", response_model=Breakdown)
+def by_agent(
+    driver: DriverDep,
+    settings: SettingsDep,
+    period: Period = "month",
+    start: Instant = None,
+    end: Instant = None,
+) -> Breakdown:
+    """Cost and tokens per agent for the current UTC day, week or month (or all time);
+    `start`/`end` override the period's bounds."""
+    return _by_period(Dimension("agent"), driver, settings, period, start, end)
+
+
+@router.get("/v1/usage/by-project", response_model=Breakdown)
+def by_project(
+    driver: DriverDep,
+    settings: SettingsDep,
+    period: Period = "month",
+    start: Instant = None,
+    end: Instant = None,
+) -> Breakdown:
+    """Cost and tokens per project (everything below it in the tree) for the current period."""
+    return _by_period(Dimension("project"), driver, settings, period, start, end)
+
+
+@router.get("/v1/usage/daily", response_model=Breakdown)
+def daily(
+    driver: DriverDep, settings: SettingsDep, start: Instant = None, end: Instant = None
+) -> Breakdown:
+    """One row per UTC day in [start, end) keyed YYYY-MM-DD, days without usage included
+    as zeros; by default the last 30 days up to and including today."""
+    tomorrow = datetime.combine(
+        datetime.now(UTC).date() + timedelta(days=1), datetime.min.time(), UTC
+    )
+    lo, hi = _range(start, end, Window(tomorrow - timedelta(days=DAILY_DEFAULT_DAYS), tomorrow))
+    try:
+        days = day_range(lo, hi)
+    except ReportError as exc:
+        raise InvalidInput(str(exc)) from exc
+    rows = store.per_period(
+        driver, start=lo, end=hi, bucket="day", database=settings.neo4j_database
+    )
+    return _breakdown("day", fill_days(rows, days), lo, hi, bucket="day")
+
+
+@router.get("/v1/usage/breakdown", response_model=Breakdown)
+def breakdown(
+    driver: DriverDep,
+    settings: SettingsDep,
+    by: Annotated[
+        str,
+        Query(
+            description="team|project|task|run|platform|agent|agent_type|model|provider|tag:<key>"
+        ),
+    ],
+    start: Instant = None,
+    end: Instant = None,
+    bucket: Bucket | None = None,
+) -> Breakdown:
+    """Cost and tokens per key of `by` in [start, end) (default: this UTC month); scopes roll
+    up everything below them. With `bucket`, one row per key and day, week or month."""
+    try:
+        dimension = parse_dimension(by)
+    except ReportError as exc:
+        raise InvalidInput(str(exc)) from exc
+    lo, hi = _range(start, end, _this_month())
+    rows = store.rollup(
+        driver, dimension, start=lo, end=hi, bucket=bucket, database=settings.neo4j_database
+    )
+    return _breakdown(dimension.label, rows, lo, hi, bucket=bucket)
+
+
+@router.get("/v1/reports/top-operations", response_model=TopOperations)
+def top_operations(
+    driver: DriverDep,
+    settings: SettingsDep,
+    start: Instant = None,
+    end: Instant = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+) -> TopOperations:
+    """The most expensive single calls in [start, end) (default: this UTC month)."""
+    lo, hi = _range(start, end, _this_month())
+    rows = store.run(
+        driver,
+        "reports/top_operations",
+        database=settings.neo4j_database,
+        start=lo,
+        end=hi,
+        limit=limit,
+    )
+    return TopOperations(
+        start=lo,
+        end=hi,
+        operations=[Operation(**r, total_cost_usd=format_usd(r["total_nanousd"])) for r in rows],
+    )
+
+
+@router.get("/v1/reports/cache-savings", response_model=CacheSavings)
+def cache_savings(
+    driver: DriverDep, settings: SettingsDep, start: Instant = None, end: Instant = None
+) -> CacheSavings:
+    """Per model, what cache reads would have cost at the input price, and what they saved."""
+    lo, hi = _range(start, end, _this_month())
+    rows = store.run(
+        driver, "reports/cache_savings", database=settings.neo4j_database, start=lo, end=hi
+    )
+    models = [
+        CacheSaving(
+            model_id=r["model_id"],
+            cache_read_tokens=r["cache_read_tokens"],
+            at_input_price_usd=format_usd(r["at_input_nanousd"] or 0),
+            cache_read_cost_usd=format_usd(r["cache_read_nanousd"]),
+            saved_usd=format_usd(r["saved_nanousd"] or 0),
+        )
+        for r in rows
+    ]
+    saved = sum(r["saved_nanousd"] or 0 for r in rows)
+    return CacheSavings(start=lo, end=hi, saved_usd=format_usd(saved), models=models)
+
+
+@router.get("/v1/reports/providers", response_model=ProviderComparison)
+def providers(
+    driver: DriverDep, settings: SettingsDep, start: Instant = None, end: Instant = None
+) -> ProviderComparison:
+    """Providers side by side: calls, errors, tokens, cost and cost per million tokens."""
+    lo, hi = _range(start, end, _this_month())
+    rows = store.run(
+        driver, "reports/provider_comparison", database=settings.neo4j_database, start=lo, end=hi
+    )
+    out = []
+    for r in rows:
+        per_mtok = r["nanousd_per_mtok"]
+        errors = share(r["errors"], r["events"])
+        out.append(
+            ProviderRow(
+                **{
+                    k: r[k]
+                    for k in (
+                        "provider",
+                        "events",
+                        "errors",
+                        "input_tokens",
+                        "output_tokens",
+                        "cache_read_tokens",
+                        "cache_write_tokens",
+                        "tokens",
+                    )
+                },
+                error_rate_percent=None if errors is None else str(errors),
+                total_cost_usd=format_usd(r["total_nanousd"]),
+                usd_per_mtok=None if per_mtok is None else format_usd(per_mtok),
+                models=sorted(r["models"]),
+            )
+        )
+    return ProviderComparison(start=lo, end=hi, providers=out)
+
+
+@router.get("/v1/reports/cost-per-successful-task", response_model=TaskCosts)
+def cost_per_successful_task(
+    driver: DriverDep, settings: SettingsDep, start: Instant = None, end: Instant = None
+) -> TaskCosts:
+    """Per project: task spend divided by the tasks that succeeded."""
+    lo, hi = _range(start, end, _this_month())
+    rows = store.run(
+        driver,
+        "reports/cost_per_successful_task",
+        database=settings.neo4j_database,
+        start=lo,
+        end=hi,
+    )
+    return TaskCosts(
+        start=lo,
+        end=hi,
+        projects=[
+            TaskCostRow(
+                project_id=r["project_id"],
+                tasks=r["tasks"],
+                successful_tasks=r["successful_tasks"],
+                total_cost_usd=format_usd(r["total_nanousd"]),
+                cost_per_successful_task_usd=(
+                    None
+                    if r["nanousd_per_successful_task"] is None
+                    else format_usd(r["nanousd_per_successful_task"])
+                ),
+            )
+            for r in rows
+        ],
+    )
+
+
+def _export(
+    kind: str, driver: DriverDep, settings: SettingsDep, start: str | None, end: str | None
+) -> StreamingResponse:
+    lo, hi = _range(start, end, TOTAL_WINDOW)
+    chunks = exports.export_chunks(kind, driver, start=lo, end=hi, database=settings.neo4j_database)
+    return exports.csv_response(chunks, f"{kind}.csv")
+
+
+@router.get(
+    "/v1/export/usage.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def export_usage(
+    driver: DriverDep, settings: SettingsDep, start: Instant = None, end: Instant = None
+) -> StreamingResponse:
+    """Every priced usage in [start, end) (default: all), one CSV row each, streamed."""
+    return _export("usage", driver, settings, start, end)
+
+
+@router.get(
+    "/v1/export/focus.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def export_focus(
+    driver: DriverDep, settings: SettingsDep, start: Instant = None, end: Instant = None
+) -> StreamingResponse:
+    """Every priced usage in [start, end) (default: all) as FinOps FOCUS 1.x rows, streamed."""
+    return _export("focus", driver, settings, start, end)
