@@ -23,14 +23,18 @@ from app.graph.driver import Connection, apply_schema, connect, embedded_from, o
 from app.graph.embedded import EmbeddedError
 from app.graph.queries import QueryFileError, load_queries
 from app.logs import configure_logging
+from app.pricing.store import seed_default_catalog
 from app.settings import get_settings
 
 logger = logging.getLogger(__name__)
 console = Console()
 err_console = Console(stderr=True)
 
-cli = typer.Typer(help="Costgraph: cost attribution, budgets and fitness for AI agent fleets.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+cli = typer.Typer(
+    help="Costgraph: cost attribution, budgets and fitness for AI agent fleets.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 neo4j_cli = typer.Typer(help="Manage the embedded Neo4j server.", no_args_is_help=True)
 cli.add_typer(neo4j_cli, name="neo4j")
 
@@ -62,6 +66,7 @@ def graph() -> Iterator[tuple[neo4j.Driver, Connection]]:
         try:
             with open_driver(connection) as driver:
                 apply_schema(driver, settings.neo4j_database)
+                seed_default_catalog(driver, settings.neo4j_database)
                 yield driver, connection
         finally:
             connection.close()
@@ -91,8 +96,10 @@ def serve(
         started = time.monotonic()
         connection = connect(settings)
     try:
-        console.print(f"Neo4j ready on {connection.uri} "
-                      f"({time.monotonic() - started:.1f}s); API on http://{host}:{port}")
+        console.print(
+            f"Neo4j ready on {connection.uri} "
+            f"({time.monotonic() - started:.1f}s); API on http://{host}:{port}"
+        )
         app = create_app(settings, connection=connection)
         uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
     finally:
@@ -181,8 +188,9 @@ def _cell(value: Any) -> str:
 def query(
     name: Annotated[str, typer.Argument(help="A file of cypher/, e.g. reports/cost_by_project.")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value")] = None,
-    csv_path: Annotated[Path | None, typer.Option("--csv", help="Write CSV here (- for stdout).")]
-    = None,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="Write CSV here (- for stdout).")
+    ] = None,
 ) -> None:
     """Run a named query of cypher/ and print a table (or CSV)."""
     queries = load_queries()
@@ -196,6 +204,134 @@ def query(
             queries[key].text, params, database_=get_settings().neo4j_database
         )
     print_rows(list(keys), [r.data() for r in records], csv_path)
+
+
+keys_cli = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
+pricing_cli = typer.Typer(help="Manage the price catalog.", no_args_is_help=True)
+cli.add_typer(pricing_cli, name="pricing")
+limits_cli = typer.Typer(help="Apply the limits configuration.", no_args_is_help=True)
+cli.add_typer(limits_cli, name="limits")
+
+
+@keys_cli.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who the key is for.")],
+    scope: Annotated[list[str], typer.Option("--scope", "-s", help="ingest, read or admin.")],
+) -> None:
+    """Create an API key and print it once (only its hash is stored)."""
+    from app.auth.model import new_key, validate_scopes
+    from app.auth.store import create_key
+
+    with readable_errors():
+        scopes = validate_scopes(scope)
+    key = new_key()
+    with graph() as (driver, _), driver.session(database=get_settings().neo4j_database) as s:
+        s.execute_write(lambda tx: create_key(tx, key=key, name=name, scopes=scopes))
+    err_console.print(f"key for {name} with scopes {', '.join(sorted(scopes))} (shown once):")
+    print(key)
+
+
+@pricing_cli.command("import")
+def pricing_import(
+    path: Annotated[Path | None, typer.Argument(help="A LiteLLM price map JSON file.")] = None,
+    litellm: Annotated[bool, typer.Option("--litellm", help="The file is a LiteLLM map.")] = True,
+) -> None:
+    """Import a LiteLLM price map; no PATH: the one bundled with an installed `litellm`."""
+    from datetime import UTC, datetime
+
+    from app.pricing.litellm import default_litellm_map_path, read_litellm_map
+    from app.pricing.routes import import_cards
+    from app.pricing.store import CatalogCache
+
+    source = path or default_litellm_map_path()
+    if source is None:
+        raise fail("no PATH given and no installed litellm package bundles a price map")
+    if not source.is_file():
+        raise fail(f"no such file: {source}")
+    with readable_errors():
+        price_map = read_litellm_map(source)
+    database = get_settings().neo4j_database
+    with graph() as (driver, _), readable_errors():
+        current = CatalogCache().get(driver, database)
+        result = import_cards(driver, database, current, price_map, datetime.now(UTC))
+    console.print(
+        f"{result.created} price versions added from {source}; "
+        f"{len(result.skipped)} entries skipped"
+    )
+    for line in result.skipped[:20]:
+        console.print(f"  skipped {line}", highlight=False)
+
+
+@limits_cli.command("apply")
+def limits_apply(path: Annotated[Path, typer.Argument(help="limits.yaml or .json")]) -> None:
+    """Load the limits configuration from a file and make the budgets match it."""
+    from datetime import UTC, datetime
+
+    import yaml
+
+    from app.budgets.limit_routes import apply_limits, read_limits
+
+    if not path.is_file():
+        raise fail(f"no such file: {path}")
+    with readable_errors():
+        try:
+            data = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path} is not valid YAML: {exc}") from exc
+        limits = read_limits(data)
+    settings = get_settings()
+    with graph() as (driver, _), driver.session(database=settings.neo4j_database) as session:
+        ids = session.execute_write(
+            apply_limits, limits, platform_id=settings.platform_id, now=datetime.now(UTC)
+        )
+    console.print(f"limits applied: {len(ids)} budgets ({', '.join(ids)})")
+
+
+@cli.command("import")
+def import_usage(
+    path: Annotated[Path, typer.Argument(help="Usage events, one JSON object per line.")],
+    batch: Annotated[int, typer.Option(help="Events per transaction.")] = 5000,
+) -> None:
+    """Record usage events from a JSON-lines file through the ledger (safe to re-run)."""
+    from datetime import UTC, datetime
+
+    from pydantic import ValidationError
+    from rich.progress import Progress
+
+    from app.pricing.store import CatalogCache
+    from app.usage import ledger
+    from app.usage.routes import to_record
+    from app.usage.schemas import UsageEvent
+
+    if not path.is_file():
+        raise fail(f"no such file: {path}")
+    settings = get_settings()
+    lines = path.read_text().splitlines()
+    accepted = duplicates = 0
+    with graph() as (driver, _), Progress(console=err_console) as progress:
+        task = progress.add_task("recording", total=len(lines))
+        catalog = CatalogCache().get(driver, settings.neo4j_database)
+        for start in range(0, len(lines), batch):
+            chunk = [line for line in lines[start : start + batch] if line.strip()]
+            now = datetime.now(UTC)
+            try:
+                records = [to_record(UsageEvent.model_validate_json(x), now) for x in chunk]
+            except ValidationError as exc:
+                raise fail(f"{path}: a line near {start + 1}: {exc.errors()[0]['msg']}") from exc
+            with readable_errors():
+                done = ledger.record(
+                    driver,
+                    records,
+                    catalog,
+                    platform_id=settings.platform_id,
+                    database=settings.neo4j_database,
+                    now=now,
+                )
+            accepted += done.accepted
+            duplicates += done.duplicates
+            progress.advance(task, len(chunk))
+    console.print(f"{accepted} events recorded, {duplicates} already known")
 
 
 def main() -> None:

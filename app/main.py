@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from app import __version__, health, problems
 from app.alerts import routes as alert_routes
+from app.budgets import limit_routes
 from app.budgets import routes as budget_routes
 from app.graph.driver import Connection, apply_schema, connect, open_driver
 from app.logs import configure_logging
@@ -69,6 +70,7 @@ def create_app(
         pricing_routes.router,
         budget_routes.router,
         alert_routes.router,
+        limit_routes.router,
     )
     for router in routers:
         app.include_router(router)
