@@ -10,6 +10,7 @@ import neo4j
 from fastapi import FastAPI
 
 from app import __version__, health, problems
+from app.agents import routes as agent_routes
 from app.alerts import routes as alert_routes
 from app.budgets import limit_routes
 from app.budgets import routes as budget_routes
@@ -71,6 +72,7 @@ def create_app(
         budget_routes.router,
         alert_routes.router,
         limit_routes.router,
+        agent_routes.router,
     )
     for router in routers:
         app.include_router(router)

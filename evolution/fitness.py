@@ -33,7 +33,7 @@ that are normalised to sum to 1 (default 0.4 / 0.3 / 0.3), so it also lies in
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -132,7 +132,25 @@ class FitnessWeights:
                 given[name] = float(raw)
             except ValueError:
                 raise FitnessError(f"weight {name!r} is not a number: {raw!r}") from None
-        return cls(**{name: given.get(name, DEFAULT_WEIGHTS[name]) for name in DIMENSIONS})
+        return cls.from_mapping(given)
+
+    @classmethod
+    def from_mapping(cls, given: Mapping[str, float]) -> FitnessWeights:
+        """Weights from ``{"effectiveness": 0.4, ...}``, with :meth:`parse`'s rules.
+
+        Dimensions left out keep their default weight before normalisation;
+        unknown names and values that are not numbers are refused.
+        """
+        unknown = sorted(set(given) - set(DIMENSIONS))
+        if unknown:
+            raise FitnessError(f"unknown fitness dimension {unknown[0]!r}; known: {DIMENSIONS}")
+        values: dict[str, float] = {}
+        for name in DIMENSIONS:
+            value = given.get(name, DEFAULT_WEIGHTS[name])
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise FitnessError(f"weight {name!r} is not a number: {value!r}")
+            values[name] = float(value)
+        return cls(**values)
 
     def as_dict(self) -> dict[str, float]:
         """The normalised weights by dimension name."""
@@ -148,8 +166,10 @@ class FitnessDimensions:
     cost_efficiency: float
 
     def overall(self, weights: FitnessWeights) -> float:
-        """The weighted sum of the dimensions (weights are already normalised)."""
-        return math.fsum(getattr(self, name) * getattr(weights, name) for name in DIMENSIONS)
+        """The weighted sum of the dimensions (weights are already normalised), in [0, 1]."""
+        total = math.fsum(getattr(self, name) * getattr(weights, name) for name in DIMENSIONS)
+        # normalised float weights may sum to 1 plus an ulp; keep the documented range
+        return min(1.0, max(0.0, total))
 
 
 @dataclass(frozen=True)

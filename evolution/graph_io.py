@@ -1,16 +1,18 @@
 """The one adapter between the evolution analysis and Neo4j.
 
 Every function takes a ``neo4j.Driver`` that the caller owns (it is never
-created or closed here) and runs a named query from ``cypher/evolution/``
-with its values as parameters. Reads are routed to readers; writes go
-through ``execute_query``'s managed transaction, whose retries are safe
-because every write is idempotent (MERGE on Agent.id, Run.id, Outcome.run_id).
+created or closed here) and runs named queries from ``cypher/evolution/``
+with their values as parameters; ``database`` picks the Neo4j database (the
+server's default when None). Reads are routed to readers; writes run in
+managed transactions, whose retries are safe because every write is
+idempotent (MERGE on Agent.id, Run.id, Outcome.run_id).
 
 Graph model used here (see the headers of the .cypher files):
 
 - ``(:Agent {id, name, type, version})-[:DERIVED_FROM]->(:Agent)``, child to parent;
-- ``(:Agent)-[:CONSUMED]->(:TokenUsage)-[:INCURRED]->(:CostEntry)`` and
-  ``(:TokenUsage)-[:IN_RUN]->(:Run)``, written by usage ingestion;
+- ``(:Agent)-[:CONSUMED]->(:TokenUsage)-[:INCURRED]->(:CostEntry)``,
+  ``(:TokenUsage)-[:IN_RUN]->(:Run)`` and ``(:Agent)-[:RAN]->(:Run)``, written
+  by usage ingestion;
 - ``(:Agent)-[:RAN]->(:Run)-[:HAS_OUTCOME]->(:Outcome {run_id, agent_id,
   success, quality, duration_s, recorded_at})``, written by :func:`record_outcome`.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,18 +32,59 @@ from app.graph.queries import cypher
 from evolution.fitness import AgentStats
 from evolution.lineage import LineageCycleError, UnknownAgentError
 
+LINEAGE_LOCK = "lineage"
+
 
 class EvolutionInputError(ValueError):
     """A value that must not be written to the lineage or outcome graph."""
 
 
-def _read(driver: neo4j.Driver, query_name: str, /, **params: Any) -> list[neo4j.Record]:
-    result = driver.execute_query(cypher(query_name), params, routing_=neo4j.RoutingControl.READ)
+@dataclass(frozen=True)
+class RegisteredAgent:
+    """An agent as stored: parents and children sorted by id; None where never given."""
+
+    id: str
+    name: str | None
+    type: str | None
+    version: str | None
+    parent_ids: tuple[str, ...]
+    child_ids: tuple[str, ...]
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The agent after registering it, and the parents that were created bare for it."""
+
+    agent: RegisteredAgent
+    created_parent_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Relatives:
+    """An agent's ancestors, descendants and generation as Cypher computes them."""
+
+    agent_id: str
+    ancestors: frozenset[str]
+    descendants: frozenset[str]
+    generation: int
+
+
+def _read(
+    driver: neo4j.Driver, query_name: str, /, database: str | None, **params: Any
+) -> list[neo4j.Record]:
+    result = driver.execute_query(
+        cypher(query_name), params, database_=database, routing_=neo4j.RoutingControl.READ
+    )
     return list(result.records)
 
 
-def _write(driver: neo4j.Driver, query_name: str, /, **params: Any) -> list[neo4j.Record]:
-    result = driver.execute_query(cypher(query_name), params, routing_=neo4j.RoutingControl.WRITE)
+def _write(
+    driver: neo4j.Driver, query_name: str, /, database: str | None, **params: Any
+) -> list[neo4j.Record]:
+    result = driver.execute_query(
+        cypher(query_name), params, database_=database, routing_=neo4j.RoutingControl.WRITE
+    )
     return list(result.records)
 
 
@@ -55,7 +99,9 @@ def _graph_from_rows(rows: Sequence[neo4j.Record]) -> nx.DiGraph:
     return g
 
 
-def load_lineage(driver: neo4j.Driver, agent_id: str | None = None) -> nx.DiGraph:
+def load_lineage(
+    driver: neo4j.Driver, agent_id: str | None = None, *, database: str | None = None
+) -> nx.DiGraph:
     """The lineage graph (edges parent -> child) of one agent, or of every agent.
 
     With ``agent_id`` the graph holds every agent connected to it through
@@ -64,11 +110,52 @@ def load_lineage(driver: neo4j.Driver, agent_id: str | None = None) -> nx.DiGrap
     registered). Raises ``UnknownAgentError`` for an agent id not in the graph.
     """
     if agent_id is None:
-        return _graph_from_rows(_read(driver, "evolution/population"))
-    rows = _read(driver, "evolution/lineage", agent_id=agent_id)
+        return _graph_from_rows(_read(driver, "evolution/population", database))
+    rows = _read(driver, "evolution/lineage", database, agent_id=agent_id)
     if not rows:
         raise UnknownAgentError(f"unknown agent {agent_id!r}")
     return _graph_from_rows(rows)
+
+
+def _agent_from_row(row: neo4j.Record) -> RegisteredAgent:
+    created = row["created_at"]
+    return RegisteredAgent(
+        id=row["id"],
+        name=row["name"],
+        type=row["type"],
+        version=row["version"],
+        parent_ids=tuple(sorted(row["parent_ids"])),
+        child_ids=tuple(sorted(row["child_ids"])),
+        created_at=created.to_native() if hasattr(created, "to_native") else created,
+    )
+
+
+def load_agent(
+    driver: neo4j.Driver, agent_id: str, *, database: str | None = None
+) -> RegisteredAgent | None:
+    """The stored agent with its parents and children, or None when unknown."""
+    rows = _read(driver, "evolution/agent", database, agent_id=agent_id)
+    return _agent_from_row(rows[0]) if rows else None
+
+
+def load_relatives(
+    driver: neo4j.Driver, agent_id: str, *, database: str | None = None
+) -> Relatives:
+    """Ancestors, descendants and generation of one agent, computed by Cypher.
+
+    The same answers as :mod:`evolution.lineage` gives on :func:`load_lineage`'s
+    graph, for analysts who stay in the database. Raises ``UnknownAgentError``.
+    """
+    rows = _read(driver, "evolution/relatives", database, agent_id=agent_id)
+    if not rows:
+        raise UnknownAgentError(f"unknown agent {agent_id!r}")
+    row = rows[0]
+    return Relatives(
+        agent_id=row["agent_id"],
+        ancestors=frozenset(row["ancestor_ids"]),
+        descendants=frozenset(row["descendant_ids"]),
+        generation=int(row["generation"]),
+    )
 
 
 def _stats_from_row(row: neo4j.Record) -> AgentStats:
@@ -84,14 +171,20 @@ def _stats_from_row(row: neo4j.Record) -> AgentStats:
     )
 
 
-def load_stats(driver: neo4j.Driver, agent_ids: Sequence[str] | None = None) -> list[AgentStats]:
+def load_stats(
+    driver: neo4j.Driver,
+    agent_ids: Sequence[str] | None = None,
+    *,
+    database: str | None = None,
+) -> list[AgentStats]:
     """Runs, outcomes, tokens, time and cost of the given agents (all when None).
 
     Ids that name no agent are left out of the answer; the result is ordered
     by agent id.
     """
     ids = None if agent_ids is None else list(dict.fromkeys(agent_ids))
-    return [_stats_from_row(row) for row in _read(driver, "evolution/stats", agent_ids=ids)]
+    rows = _read(driver, "evolution/stats", database, agent_ids=ids)
+    return [_stats_from_row(row) for row in rows]
 
 
 def _require_id(label: str, value: str) -> None:
@@ -120,6 +213,8 @@ def record_outcome(
     quality: float,
     duration_s: float,
     recorded_at: datetime | None = None,
+    *,
+    database: str | None = None,
 ) -> bool:
     """Store the result of one run; returns whether anything changed.
 
@@ -135,6 +230,7 @@ def record_outcome(
     rows = _write(
         driver,
         "evolution/record_outcome",
+        database,
         run_id=run_id,
         agent_id=agent_id,
         success=success,
@@ -145,6 +241,23 @@ def record_outcome(
     return bool(rows[0]["changed"])
 
 
+def _register(
+    tx: neo4j.ManagedTransaction, /, agent_id: str, parents: list[str], fields: dict[str, Any]
+) -> Registration:
+    tx.run(cypher("evolution/lock_lineage"), lock_id=LINEAGE_LOCK).consume()
+    params = {**fields, "agent_id": agent_id, "parent_ids": parents}
+    row = tx.run(cypher("evolution/register_agent"), params).single(strict=True)
+    cyclic = sorted(row["cyclic"])
+    if cyclic:
+        # raising inside the transaction function rolls back the lock node too
+        raise LineageCycleError(
+            f"agent {agent_id!r} cannot derive from its own descendants: {', '.join(cyclic)}"
+        )
+    created = tuple(sorted(row["created"]))
+    stored = tx.run(cypher("evolution/agent"), agent_id=agent_id).single(strict=True)
+    return Registration(_agent_from_row(stored), created)
+
+
 def register_agent(
     driver: neo4j.Driver,
     agent_id: str,
@@ -152,13 +265,17 @@ def register_agent(
     type: str | None,
     version: str | None,
     parent_ids: Sequence[str] = (),
-) -> None:
+    *,
+    database: str | None = None,
+) -> Registration:
     """Create or update an agent and link it DERIVED_FROM each parent (idempotent).
 
-    Parents not seen before are created with their id only. ``None`` for
-    name, type or version keeps what is stored. Refuses, writing nothing, a
-    parent that is the agent itself or one of its descendants
-    (``LineageCycleError``).
+    Parents not seen before are created with their id only (listed in
+    ``created_parent_ids``), so a lineage can be registered in any order.
+    ``None`` for name, type or version keeps what is stored; parents are only
+    ever added. Refuses, writing nothing, a parent that is the agent itself or
+    one of its descendants (``LineageCycleError``). Registrations serialise on
+    one lock, so concurrent ones cannot close a cycle together.
     """
     _require_id("agent_id", agent_id)
     parents = list(dict.fromkeys(parent_ids))
@@ -166,17 +283,6 @@ def register_agent(
         _require_id("parent id", parent_id)
     if agent_id in parents:
         raise LineageCycleError(f"agent {agent_id!r} cannot be its own parent")
-    rows = _write(
-        driver,
-        "evolution/register_agent",
-        agent_id=agent_id,
-        name=name,
-        type=type,
-        version=version,
-        parent_ids=parents,
-    )
-    cyclic = sorted(rows[0]["cyclic"]) if rows else []
-    if cyclic:
-        raise LineageCycleError(
-            f"agent {agent_id!r} cannot derive from its own descendants: {', '.join(cyclic)}"
-        )
+    with driver.session(database=database) as session:
+        fields = {"name": name, "type": type, "version": version}
+        return session.execute_write(_register, agent_id, parents, fields)

@@ -165,7 +165,8 @@ def _lineage_fitness(g: nx.DiGraph, agent_id: str, fitness: Fitness, decay: floa
     total = math.fsum(weights)
     if not weights or total == 0:
         return None
-    return math.fsum(weighted) / total
+    # a weighted mean of scores in [0, 1]; rounding must not push it outside
+    return min(1.0, max(0.0, math.fsum(weighted) / total))
 
 
 def lineage_tree(g: nx.DiGraph, root: str, fitness: Fitness, decay: float = 0.5) -> dict[str, Any]:
