@@ -100,7 +100,8 @@ def default_parent(tx: neo4j.ManagedTransaction, budget: Budget, platform_id: st
 def create_budget(
     tx: neo4j.ManagedTransaction, budget: Budget, *, platform_id: str, now: datetime
 ) -> None:
-    """Create the budget and start its current window at what history already holds."""
+    """Create the budget and start its current window at what history already holds; the
+    windows of the budgets above it now cover its scope too, so they are recomputed."""
     tx.run(
         cypher("budgets/create_budget"),
         budget=budget_to_props(budget),
@@ -108,6 +109,14 @@ def create_budget(
         platform_id=platform_id,
     ).consume()
     backfill_window(tx, budget, window_for(budget.period, budget.timezone, now))
+    recompute_windows_above(tx, budget.id)
+
+
+def recompute_windows_above(tx: neo4j.ManagedTransaction, budget_id: str) -> None:
+    """Set every existing window of the budget and the budgets above it to the traversal."""
+    for record in list(tx.run(cypher("budgets/ancestor_windows"), id=budget_id)):
+        window = Window(record["start"].to_native(), record["end"].to_native())
+        backfill_window(tx, budget_from_props(record["budget"]), window)
 
 
 def backfill_window(tx: neo4j.ManagedTransaction, budget: Budget, window: Window) -> None:
@@ -123,6 +132,8 @@ def backfill_window(tx: neo4j.ManagedTransaction, budget: Budget, window: Window
         "end": window.end,
         "nanos": spent.spent_nanos - current.spent_nanos,
         "tokens": spent.tokens - current.tokens,
+        "base_nanos": 0,
+        "base_tokens": 0,
     }
     tx.run(cypher("budgets/add_spend"), windows=[row]).consume()
 
@@ -161,8 +172,14 @@ def update_budget(tx: neo4j.ManagedTransaction, budget: Budget) -> None:
 
 
 def delete_budget(tx: neo4j.ManagedTransaction, budget_id: str) -> bool:
-    record = tx.run(cypher("budgets/delete_budget"), id=budget_id).single()
-    return record is not None and int(record["deleted"]) > 0
+    """Delete a budget; its children move up, and the windows above it lose its scope."""
+    found = get_budget(tx, budget_id)
+    if found is None:
+        return False
+    tx.run(cypher("budgets/delete_budget"), id=budget_id).consume()
+    if found[0].parent_id:
+        recompute_windows_above(tx, found[0].parent_id)
+    return True
 
 
 # -- chains and windows ----------------------------------------------------------
@@ -274,6 +291,7 @@ def apply_usage(tx: neo4j.ManagedTransaction, events: Sequence[PricedEvent]) -> 
             )
             row["nanos"] += event.cost.total_nanos
             row["tokens"] += event.tokens
+    _start_new_windows_from_history(tx, rows)
     ordered = [rows[key] for key in sorted(rows)]
     touches = []
     for record in tx.run(cypher("budgets/add_spend"), windows=ordered):
@@ -305,6 +323,21 @@ def apply_usage(tx: neo4j.ManagedTransaction, events: Sequence[PricedEvent]) -> 
         ),
         _runs_past_limits(tx, events, by_event, budgets),
     )
+
+
+def _start_new_windows_from_history(
+    tx: neo4j.ManagedTransaction, rows: Mapping[str, dict[str, Any]]
+) -> None:
+    """A window met for the first time starts from the usage already under its budget
+    (a budget created later, or a past period), so windows always equal the traversal.
+    The batch's own events are written already, so they are taken out of the base."""
+    known = read_spend(tx, list(rows))
+    for key, row in rows.items():
+        row["base_nanos"] = row["base_tokens"] = 0
+        if key not in known:
+            history = reconcile(tx, row["budget_id"], Window(row["start"], row["end"]))
+            row["base_nanos"] = history.spent_nanos - row["nanos"]
+            row["base_tokens"] = history.tokens - row["tokens"]
 
 
 def _runs_past_limits(

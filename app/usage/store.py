@@ -11,7 +11,7 @@ import neo4j
 
 from app.graph.queries import cypher
 from app.pricing.model import Cost
-from app.usage.model import PricedEvent
+from app.usage.model import PricedEvent, UsageRecord
 
 TAG_PREFIX = "tag."
 
@@ -70,22 +70,77 @@ def _cost_properties(event: PricedEvent) -> dict[str, Any]:
     }
 
 
-def ingest_row(event: PricedEvent) -> dict[str, Any]:
+def _attachment(r: UsageRecord, platform_id: str) -> tuple[str | None, str | None]:
+    """Where an event without a run hangs: its most specific named scope."""
+    if r.run_id:
+        return None, None
+    for kind in ("task", "project", "team"):
+        value = getattr(r, f"{kind}_id")
+        if value:
+            return kind, value
+    return "platform", platform_id
+
+
+def _parent(r: UsageRecord, kinds: tuple[str, ...]) -> tuple[str | None, str | None]:
+    for kind in kinds:
+        value = getattr(r, f"{kind}_id")
+        if value:
+            return kind, value
+    return None, None
+
+
+def ingest_row(event: PricedEvent, platform_id: str) -> dict[str, Any]:
     """The parameters of one event for cypher/usage/ingest.cypher."""
     r = event.record
+    attach_kind, attach_id = _attachment(r, platform_id)
     return {
-        "event_id": r.event_id,
         "usage": _usage_properties(event),
         "cost": _cost_properties(event),
-        "provider": event.card.provider,
-        "model_id": event.card.model_id,
         "price_version": event.card.version,
-        "agent_id": r.agent_id,
-        "agent_type": r.agent_type,
         "run_id": r.run_id,
-        "task_id": r.task_id,
-        "project_id": r.project_id,
-        "team_id": r.team_id,
+        "attach_kind": attach_kind,
+        "attach_id": attach_id,
+        "agent_id": r.agent_id,
+    }
+
+
+def scope_params(events: Sequence[PricedEvent], platform_id: str) -> dict[str, Any]:
+    """The parameters of cypher/usage/merge_scopes.cypher: each scope once, with the
+    parent named by the first event that names it."""
+    teams: dict[str, None] = {}
+    found: dict[str, dict[str, dict[str, Any]]] = {"projects": {}, "tasks": {}, "runs": {}}
+    above = {
+        "projects": ("team",),
+        "tasks": ("project", "team"),
+        "runs": ("task", "project", "team"),
+    }
+    own = {"projects": "project_id", "tasks": "task_id", "runs": "run_id"}
+    agents: dict[str, dict[str, Any]] = {}
+    models: dict[str, dict[str, Any]] = {}
+    ran: dict[tuple[str, str], dict[str, str]] = {}
+    for event in events:
+        r = event.record
+        if r.team_id:
+            teams.setdefault(r.team_id)
+        for group, key in own.items():
+            value = getattr(r, key)
+            if value and value not in found[group]:
+                kind, parent = _parent(r, above[group])
+                found[group][value] = {"id": value, "parent_kind": kind, "parent_id": parent}
+        if r.agent_id:
+            agents.setdefault(r.agent_id, {"id": r.agent_id, "type": r.agent_type})
+            if r.run_id:
+                ran.setdefault((r.agent_id, r.run_id), {"agent_id": r.agent_id, "run_id": r.run_id})
+        models.setdefault(
+            event.card.model_id, {"id": event.card.model_id, "provider": event.card.provider}
+        )
+    return {
+        "platform_id": platform_id,
+        "teams": list(teams),
+        **{group: list(rows.values()) for group, rows in found.items()},
+        "agents": list(agents.values()),
+        "models": list(models.values()),
+        "ran": list(ran.values()),
     }
 
 
@@ -117,10 +172,11 @@ def existing_results(
 def write_events(
     tx: neo4j.ManagedTransaction, events: Sequence[PricedEvent], *, platform_id: str
 ) -> int:
-    """CREATE the events (one UNWIND); the caller has excluded known event ids."""
+    """MERGE the scopes the batch names once, then CREATE the events (one UNWIND);
+    the caller has excluded known event ids."""
     if not events:
         return 0
-    record = tx.run(
-        cypher("usage/ingest"), rows=[ingest_row(e) for e in events], platform_id=platform_id
-    ).single(strict=True)
+    tx.run(cypher("usage/merge_scopes"), scope_params(events, platform_id)).consume()
+    rows = [ingest_row(e, platform_id) for e in events]
+    record = tx.run(cypher("usage/ingest"), rows=rows).single(strict=True)
     return int(record["written"])
