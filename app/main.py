@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from app import __version__, health, problems
 from app.agents import routes as agent_routes
 from app.alerts import routes as alert_routes
+from app.alerts.delivery import Dispatcher
 from app.budgets import limit_routes
 from app.budgets import routes as budget_routes
 from app.graph.driver import Connection, apply_schema, connect, open_driver
@@ -48,9 +49,11 @@ def create_app(
             app.state.driver = open_driver(conn)
         apply_schema(app.state.driver, settings.neo4j_database)
         seed_default_catalog(app.state.driver, settings.neo4j_database)
+        app.state.dispatcher = Dispatcher(app.state.driver, settings.neo4j_database)
         try:
             yield
         finally:
+            app.state.dispatcher.close()
             if driver is None:
                 app.state.driver.close()
             if owned_connection is not None:

@@ -47,3 +47,4 @@ CREATE CONSTRAINT lineage_lock_id IF NOT EXISTS FOR (n:LineageLock) REQUIRE n.id
 CREATE INDEX override_budget IF NOT EXISTS FOR (n:Override) ON (n.budget_id);
 CREATE CONSTRAINT audit_id IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT limits_config_id IF NOT EXISTS FOR (n:LimitsConfig) REQUIRE n.id IS UNIQUE;
+CREATE INDEX delivery_at IF NOT EXISTS FOR (n:Delivery) ON (n.at);

@@ -92,3 +92,14 @@ def put_config(body: AlertConfigIn, driver: DriverDep, settings: SettingsDep) ->
         database_=settings.neo4j_database,
     )
     return body
+
+
+@router.get("/deliveries", dependencies=[NeedsAdmin])
+def deliveries(
+    driver: DriverDep, settings: SettingsDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[dict[str, Any]]:
+    """The delivery log: every attempt to reach a webhook or a mailbox."""
+    records, _, _ = driver.execute_query(
+        cypher("alerts/list_deliveries"), limit=limit, database_=settings.neo4j_database
+    )
+    return [native(dict(r["delivery"])) for r in records]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 import neo4j
 
-from app.alerts.model import Alert
+from app.alerts.model import Alert, AlertConfig, Webhook
 from app.graph.queries import cypher
 
 
@@ -49,3 +50,25 @@ def acknowledge(
         cypher("alerts/ack"), id=alert_id, by=by, database_=database
     )
     return dict(records[0]["alert"]) if records else None
+
+
+def load_config(driver: neo4j.Driver, database: str | None) -> AlertConfig:
+    """The alert configuration in force (defaults when none was stored)."""
+    records, _, _ = driver.execute_query(
+        cypher("alerts/get_config"), database_=database, routing_=neo4j.RoutingControl.READ
+    )
+    raw = records[0]["config"] if records else None
+    if not raw:
+        return AlertConfig()
+    data = json.loads(raw)
+    return AlertConfig(
+        thresholds=tuple(data.get("thresholds") or AlertConfig().thresholds),
+        webhooks=tuple(
+            Webhook(w["url"], w["secret"], tuple(w.get("topics") or ()))
+            for w in data.get("webhooks") or ()
+        ),
+        emails=tuple(data.get("emails") or ()),
+        smtp_host=data.get("smtp_host"),
+        smtp_port=data.get("smtp_port"),
+        smtp_sender=data.get("smtp_sender"),
+    )

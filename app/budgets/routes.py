@@ -34,7 +34,7 @@ from app.graph.values import native
 from app.money import format_usd, usd_to_nanos
 from app.pricing.model import Catalog, Usage, price
 from app.usage.model import EventsRejected, price_events
-from app.usage.routes import ingest_result, rejected, to_record
+from app.usage.routes import announce, ingest_result, rejected, to_record
 from app.usage.schemas import IngestResult, UsageEvent
 
 router = APIRouter(prefix="/v1", tags=["budgets"])
@@ -359,6 +359,7 @@ def settle(
         recorded = session.execute_write(
             holds.settle, reservation_id, priced[0], platform_id=settings.platform_id, now=now
         )
+    announce(request, driver, settings.neo4j_database, recorded)
     return ingest_result(recorded)
 
 

@@ -11,6 +11,7 @@ import neo4j
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import AwareDatetime, Discriminator, Tag
 
+from app.alerts.store import load_config
 from app.auth.deps import NeedsIngest, NeedsRead
 from app.budgets.model import window_for
 from app.budgets.store import Touch
@@ -115,7 +116,29 @@ def post_usage(
         )
     except EventsRejected as exc:
         raise rejected(exc, is_batch) from exc
+    announce(request, driver, settings.neo4j_database, recorded)
     return ingest_result(recorded)
+
+
+def announce(
+    request: Request, driver: neo4j.Driver, database: str | None, recorded: ledger.Recorded
+) -> None:
+    """Send the alerts a write fired, and the `cost.recorded` event, to the channels."""
+    config = load_config(driver, database)
+    if not (config.webhooks or config.emails):
+        return
+    fired = [a for touch in recorded.effects.touches for a in touch.fired]
+    total = sum(e.cost.total_nanos for e in recorded.new_events)
+    cost_event = (
+        {
+            "accepted": recorded.accepted,
+            "total_usd": format_usd(total),
+            "event_ids": [e.record.event_id for e in recorded.new_events][:100],
+        }
+        if recorded.accepted
+        else None
+    )
+    request.app.state.dispatcher.dispatch(config, fired, cost_event)
 
 
 def ingest_result(recorded: ledger.Recorded) -> IngestResult:
