@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Request
 
 from app.auth.deps import NeedsAdmin, NeedsRead
 from app.deps import DriverDep, SettingsDep
-from app.errors import InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.pricing import store
 from app.pricing.litellm import cards_from_litellm
 from app.pricing.model import Catalog as RateCatalog
@@ -65,7 +65,16 @@ def put_model(
         raise InvalidInput(str(exc)) from exc
     if parsed.model_id != model_id:
         raise InvalidInput(f"id: {parsed.model_id!r} differs from the path's {model_id!r}")
-    accepted, refused = store.mergeable(_catalog(request, driver, settings), [parsed])
+    current = _catalog(request, driver, settings)
+    same_start = [c for c in current.versions(model_id) if c.version == parsed.version]
+    if same_start:
+        if card_to_dict(same_start[0]) != card_to_dict(parsed):
+            raise Conflict(
+                f"price version {parsed.version} exists with other rates; a new price needs a "
+                "new effective_from"
+            )
+        return get_model(model_id, request, driver, settings)
+    accepted, refused = store.mergeable(current, [parsed])
     if refused:
         raise InvalidInput(refused[0])
     with driver.session(database=settings.neo4j_database) as session:
