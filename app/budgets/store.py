@@ -209,31 +209,32 @@ def chain_for_scopes(
 
 
 def lock_window(tx: neo4j.ManagedTransaction, budget_id: str, window: Window) -> None:
-    tx.run(
-        cypher("budgets/lock_window"),
-        id=window_id(budget_id, window),
-        budget_id=budget_id,
-        start=window.start,
-        end=window.end,
-    ).consume()
+    row = {
+        "id": window_id(budget_id, window),
+        "budget_id": budget_id,
+        "start": window.start,
+        "end": window.end,
+    }
+    tx.run(cypher("budgets/lock_windows"), windows=[row]).consume()
 
 
 def read_spend(tx: neo4j.ManagedTransaction, window_ids: Sequence[str]) -> dict[str, Spend]:
     records = tx.run(cypher("budgets/windows_by_id"), ids=list(window_ids))
-    return {
-        r["id"]: Spend(
-            spent_nanos=int(r["spent_nanousd"]),
-            reserved_nanos=int(r["reserved_nanousd"]),
-            tokens=int(r["tokens"]),
-            reserved_tokens=int(r["reserved_tokens"]),
-        )
-        for r in records
-    }
+    return {r["id"]: _spend(r) for r in records}
 
 
 def expire_holds(tx: neo4j.ManagedTransaction, window_ids: Sequence[str], now: datetime) -> int:
     record = tx.run(cypher("budgets/expire_holds"), window_ids=list(window_ids), now=now).single()
     return 0 if record is None else int(record["expired"])
+
+
+def _spend(record: Any) -> Spend:
+    return Spend(
+        spent_nanos=int(record["spent_nanousd"]),
+        reserved_nanos=int(record["reserved_nanousd"]),
+        tokens=int(record["tokens"]),
+        reserved_tokens=int(record["reserved_tokens"]),
+    )
 
 
 def states_at(
@@ -243,11 +244,24 @@ def states_at(
     first, in window-id order, and expired holds on them are released."""
     windows = {b.id: window_for(b.period, b.timezone, at) for b in budgets}
     ids = {b.id: window_id(b.id, windows[b.id]) for b in budgets}
-    if lock:
-        for budget in sorted(budgets, key=lambda b: ids[b.id]):
-            lock_window(tx, budget.id, windows[budget.id])
-        expire_holds(tx, list(ids.values()), at)
-    spend = read_spend(tx, list(ids.values()))
+    if lock and budgets:
+        rows: list[dict[str, Any]] = sorted(
+            (
+                {
+                    "id": ids[b.id],
+                    "budget_id": b.id,
+                    "start": windows[b.id].start,
+                    "end": windows[b.id].end,
+                }
+                for b in budgets
+            ),
+            key=lambda row: str(row["id"]),
+        )
+        spend = {r["id"]: _spend(r) for r in tx.run(cypher("budgets/lock_windows"), windows=rows)}
+        if expire_holds(tx, list(ids.values()), at):
+            spend = read_spend(tx, list(ids.values()))
+    else:
+        spend = read_spend(tx, list(ids.values()))
     return [BudgetState(b, windows[b.id], spend.get(ids[b.id], Spend())) for b in budgets]
 
 

@@ -79,6 +79,7 @@ def put_model(
         raise InvalidInput(refused[0])
     with driver.session(database=settings.neo4j_database) as session:
         session.execute_write(store.add_prices, accepted)
+    request.app.state.catalog.invalidate()
     return get_model(model_id, request, driver, settings)
 
 
@@ -95,13 +96,18 @@ def import_litellm(
     start = effective_from or datetime.now(UTC)
     if start.utcoffset() is None:
         raise InvalidInput("effective_from: needs a timezone offset")
-    result = import_cards(driver, settings.neo4j_database, _catalog(request, driver, settings),
-                          price_map, start)
+    result = import_cards(
+        driver, settings.neo4j_database, _catalog(request, driver, settings), price_map, start
+    )
+    request.app.state.catalog.invalidate()
     return result
 
 
 def import_cards(
-    driver: Any, database: str | None, current: RateCatalog, price_map: dict[str, Any],
+    driver: Any,
+    database: str | None,
+    current: RateCatalog,
+    price_map: dict[str, Any],
     start: datetime,
 ) -> ImportResult:
     cards, skipped = cards_from_litellm(price_map, start)

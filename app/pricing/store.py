@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -92,16 +93,27 @@ class CatalogCache:
     Read-mostly data may live in process memory (DESIGN.md "Scaling out"): the
     revision check keeps every replica on the prices in the graph."""
 
-    def __init__(self) -> None:
+    def __init__(self, check_interval_s: float = 1.0) -> None:
         self._lock = threading.Lock()
         self._revision = -1
         self._catalog = Catalog([])
+        self._checked_at = -float("inf")
+        self.check_interval_s = check_interval_s
+
+    def invalidate(self) -> None:
+        """Check the revision on the next read (this process just changed the catalog)."""
+        self._checked_at = -float("inf")
 
     def get(self, driver: neo4j.Driver, database: str | None = None) -> Catalog:
+        """The catalog; the revision is checked at most once per `check_interval_s`, so a
+        price added on another replica is used within that interval."""
+        if time.monotonic() - self._checked_at < self.check_interval_s:
+            return self._catalog
         records, _, _ = driver.execute_query(
             cypher("pricing/revision"), database_=database, routing_=neo4j.RoutingControl.READ
         )
         revision = int(records[0]["revision"])
+        self._checked_at = time.monotonic()
         if revision == self._revision:
             return self._catalog
         with self._lock:
