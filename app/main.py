@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import neo4j
 from fastapi import FastAPI
 
-from app import __version__, health, problems
+from app import __version__, health, metrics, problems
 from app.agents import routes as agent_routes
 from app.alerts import routes as alert_routes
 from app.alerts.delivery import Dispatcher
@@ -68,8 +68,10 @@ def create_app(
     app.state.settings = settings
     app.state.catalog = CatalogCache()
     problems.install(app)
+    metrics.install(app)
     routers = (
         health.router,
+        metrics.router,
         usage_routes.router,
         pricing_routes.router,
         budget_routes.router,

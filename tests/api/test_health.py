@@ -32,3 +32,9 @@ def test_readyz_is_503_problem_without_schema(client: TestClient, graph: neo4j.D
             "FOR (n:TokenUsage) REQUIRE n.event_id IS UNIQUE"
         )
     assert client.get("/readyz").status_code == 200
+
+
+def test_metrics_count_requests(client: TestClient) -> None:
+    client.get("/healthz")
+    text = client.get("/metrics").text
+    assert 'costgraph_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
