@@ -72,15 +72,6 @@ class Hold:
     window_ids: tuple[str, ...] = field(default=())
 
 
-def _overrides(
-    tx: neo4j.ManagedTransaction, budgets: Sequence[Budget], now: datetime
-) -> dict[str, int]:
-    records = tx.run(
-        cypher("budgets/active_overrides"), budget_ids=[b.id for b in budgets], now=now
-    )
-    return {r["budget_id"]: int(r["nanos"]) for r in records}
-
-
 def _run_past_limit(
     tx: neo4j.ManagedTransaction, budgets: Sequence[Budget], request: SpendRequest
 ) -> bool:
@@ -100,17 +91,17 @@ def evaluate(
     lock: bool,
 ) -> Verdict:
     """Decide the request against every budget up the tree (locking them when reserving)."""
-    budgets = store.chain_for_scopes(tx, platform_id=platform_id, **request.scopes())
-    states = store.states_at(tx, budgets, now, lock=lock)
+    chain = store.chain_for_scopes(tx, platform_id=platform_id, now=now, **request.scopes())
+    states = store.states_at(tx, chain.budgets, now, lock=True) if lock else list(chain.states)
     decision = decide(
         states,
         request.amount_nanos,
         request.tokens,
         priority=request.priority,
-        overrides=_overrides(tx, budgets, now),
+        overrides=chain.overrides,
     )
     return Verdict(
-        decision, tuple(states), _run_past_limit(tx, budgets, request), in_emergency(states)
+        decision, tuple(states), _run_past_limit(tx, chain.budgets, request), in_emergency(states)
     )
 
 

@@ -118,7 +118,7 @@ def _read_usd(value: Any, path: str) -> int:
         if nanos <= 0:
             raise BudgetError(f"{path}: must be a positive amount of USD, got {value!r}")
         return nanos
-    raise BudgetError(f"{path}: expected an amount of USD such as \"50.00\", got {value!r}")
+    raise BudgetError(f'{path}: expected an amount of USD such as "50.00", got {value!r}')
 
 
 def _read_count(value: Any, path: str) -> int:
@@ -264,24 +264,42 @@ def budgets_from_limits(
     platform = Scope("platform", platform_id)
     top = limits.global_limits
     days = _period_budget(
-        "limits:platform:day", "Platform", platform,
-        (top.max_cost_per_day_nanos, top.max_tokens_per_day), "day", timezone, None,
+        "limits:platform:day",
+        "Platform",
+        platform,
+        (top.max_cost_per_day_nanos, top.max_tokens_per_day),
+        "day",
+        timezone,
+        None,
     )
     months = _period_budget(
-        "limits:platform:month", "Platform", platform,
-        (top.max_cost_per_month_nanos, None), "month", timezone, None,
+        "limits:platform:month",
+        "Platform",
+        platform,
+        (top.max_cost_per_month_nanos, None),
+        "month",
+        timezone,
+        None,
     )
     budgets = days + months + _run_budgets(limits, platform, top.max_concurrent_agents, timezone)
     for pid in sorted({*project_ids, *(pid for pid, _ in limits.projects)}):
         own, scope = limits.for_project(pid), Scope("project", pid)
         budgets += _period_budget(
-            f"limits:project:{pid}:day", f"Project {pid}", scope,
-            (own.max_cost_per_day_nanos, own.max_tokens_per_day), "day", timezone,
+            f"limits:project:{pid}:day",
+            f"Project {pid}",
+            scope,
+            (own.max_cost_per_day_nanos, own.max_tokens_per_day),
+            "day",
+            timezone,
             days[0] if days else None,
         )
         budgets += _period_budget(
-            f"limits:project:{pid}:month", f"Project {pid}", scope,
-            (own.max_cost_per_month_nanos, None), "month", timezone,
+            f"limits:project:{pid}:month",
+            f"Project {pid}",
+            scope,
+            (own.max_cost_per_month_nanos, None),
+            "month",
+            timezone,
             months[0] if months else None,
         )
     return budgets
@@ -311,13 +329,21 @@ def _run_budgets(
     limits: Limits, platform: Scope, concurrency: int | None, timezone: str
 ) -> list[Budget]:
     runs = _run_budget(
-        "limits:platform:run", "Per-run limits", platform, limits.agent_default, concurrency,
+        "limits:platform:run",
+        "Per-run limits",
+        platform,
+        limits.agent_default,
+        concurrency,
         timezone,
     )
     for aid, _ in limits.agents:
         runs += _run_budget(
-            f"limits:agent:{aid}:run", f"Agent {aid} per-run limits", Scope("agent", aid),
-            limits.for_agent(aid), None, timezone,
+            f"limits:agent:{aid}:run",
+            f"Agent {aid} per-run limits",
+            Scope("agent", aid),
+            limits.for_agent(aid),
+            None,
+            timezone,
         )
     return runs
 

@@ -185,17 +185,31 @@ def delete_budget(tx: neo4j.ManagedTransaction, budget_id: str) -> bool:
 # -- chains and windows ----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Chain:
+    """The budgets governing some scopes, as read (unlocked) at one instant."""
+
+    states: tuple[BudgetState, ...]
+    overrides: Mapping[str, int]
+
+    @property
+    def budgets(self) -> list[Budget]:
+        return [s.budget for s in self.states]
+
+
 def chain_for_scopes(
     tx: neo4j.ManagedTransaction,
     *,
     platform_id: str,
+    now: datetime,
     run_id: str | None = None,
     task_id: str | None = None,
     project_id: str | None = None,
     team_id: str | None = None,
     agent_id: str | None = None,
-) -> list[Budget]:
-    """Every budget governing spend in these scopes, sorted by id."""
+) -> Chain:
+    """Every budget governing spend in these scopes (sorted by id), its window in force at
+    ``now`` and the override room it has, in one query."""
     records = tx.run(
         cypher("budgets/chain_for_scopes"),
         platform_id=platform_id,
@@ -204,8 +218,19 @@ def chain_for_scopes(
         project_id=project_id,
         team_id=team_id,
         agent_id=agent_id,
+        now=now,
     )
-    return sorted((budget_from_props(r["budget"]) for r in records), key=lambda b: b.id)
+    states = []
+    overrides = {}
+    for record in records:
+        budget = budget_from_props(record["budget"])
+        window = window_for(budget.period, budget.timezone, now)
+        stored = record["window"]
+        states.append(BudgetState(budget, window, _spend(stored) if stored else Spend()))
+        if record["override_nanos"]:
+            overrides[budget.id] = int(record["override_nanos"])
+    states.sort(key=lambda state: state.budget.id)
+    return Chain(tuple(states), overrides)
 
 
 def lock_window(tx: neo4j.ManagedTransaction, budget_id: str, window: Window) -> None:
