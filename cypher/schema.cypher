@@ -48,3 +48,14 @@ CREATE INDEX override_budget IF NOT EXISTS FOR (n:Override) ON (n.budget_id);
 CREATE CONSTRAINT audit_id IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT limits_config_id IF NOT EXISTS FOR (n:LimitsConfig) REQUIRE n.id IS UNIQUE;
 CREATE INDEX delivery_at IF NOT EXISTS FOR (n:Delivery) ON (n.at);
+
+// Report roll-ups: per-day sums of usage by the node it hangs off, by agent and by model
+// (cypher/reports/roll_usage.cypher), and the watermark of what they hold.
+CREATE CONSTRAINT anchor_day_id IF NOT EXISTS FOR (n:AnchorDay) REQUIRE n.id IS UNIQUE;
+CREATE INDEX anchor_day_start IF NOT EXISTS FOR (n:AnchorDay) ON (n.start);
+CREATE CONSTRAINT agent_day_id IF NOT EXISTS FOR (n:AgentDay) REQUIRE n.id IS UNIQUE;
+CREATE INDEX agent_day_start IF NOT EXISTS FOR (n:AgentDay) ON (n.start);
+CREATE CONSTRAINT model_day_id IF NOT EXISTS FOR (n:ModelDay) REQUIRE n.id IS UNIQUE;
+CREATE INDEX model_day_start IF NOT EXISTS FOR (n:ModelDay) ON (n.start);
+CREATE CONSTRAINT rollup_state_id IF NOT EXISTS FOR (n:RollupState) REQUIRE n.id IS UNIQUE;
+CREATE INDEX usage_recorded_at IF NOT EXISTS FOR (n:TokenUsage) ON (n.recorded_at);

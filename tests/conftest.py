@@ -11,7 +11,7 @@ from pathlib import Path
 import neo4j
 import pytest
 
-from app.graph.driver import apply_schema
+from app.graph.driver import apply_schema, make_driver
 from app.graph.embedded import EmbeddedNeo4j
 from app.graph.queries import cypher
 from app.settings import Settings
@@ -61,7 +61,7 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="session")
 def driver(neo4j_server: Server) -> Iterator[neo4j.Driver]:
     uri, auth = neo4j_server
-    with neo4j.GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF") as drv:
+    with make_driver(uri, auth) as drv:
         drv.verify_connectivity()
         # Schema once per session: Neo4j refuses schema and data writes in one transaction.
         apply_schema(drv)

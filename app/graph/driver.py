@@ -57,10 +57,22 @@ def connect(settings: Settings) -> Connection:
     return Connection(uri, None, settings.neo4j_database, embedded, started)
 
 
-def open_driver(connection: Connection) -> neo4j.Driver:
-    driver = neo4j.GraphDatabase.driver(
-        connection.uri, auth=connection.auth, notifications_min_severity="OFF"
+# Writers that meet on the same budget windows can deadlock; Neo4j then fails one of
+# them and the driver retries it. Under heavy contention that can take more than the
+# driver's default 30 s, so allow longer before giving up.
+MAX_RETRY_TIME_S = 120.0
+
+
+def make_driver(uri: str, auth: tuple[str, str] | None) -> neo4j.Driver:
+    """The one way the app (and its tests) configure a driver."""
+    return neo4j.GraphDatabase.driver(
+        uri, auth=auth, notifications_min_severity="OFF",
+        max_transaction_retry_time=MAX_RETRY_TIME_S,
     )
+
+
+def open_driver(connection: Connection) -> neo4j.Driver:
+    driver = make_driver(connection.uri, connection.auth)
     driver.verify_connectivity()
     return driver
 

@@ -113,9 +113,6 @@ class CatalogCache:
             cypher("pricing/revision"), database_=database, routing_=neo4j.RoutingControl.READ
         )
         revision = int(records[0]["revision"])
-        self._checked_at = time.monotonic()
-        if revision == self._revision:
-            return self._catalog
         with self._lock:
             if revision != self._revision:
                 rows, _, _ = driver.execute_query(
@@ -125,7 +122,9 @@ class CatalogCache:
                 )
                 self._catalog = Catalog(card_from_dict(json.loads(r["card"])) for r in rows)
                 self._revision = revision
-        return self._catalog
+            # Only a loaded catalog counts as checked, so no thread sees a stale one.
+            self._checked_at = time.monotonic()
+            return self._catalog
 
 
 def mergeable(current: Catalog, cards: list[RateCard]) -> tuple[list[RateCard], list[str]]:

@@ -8,13 +8,14 @@ of ``cypher/reports/`` and the functions here shape, fill and judge them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from app.budgets.model import TOTAL_WINDOW, Window, window_for
 from app.money import format_usd
+from app.pricing.model import Catalog, RateCard, Usage, blended_per_mtok, price
 
 SCOPE_DIMENSIONS = ("platform", "team", "project", "task", "run")
 PROPERTY_DIMENSIONS = ("agent", "agent_type", "model", "provider")
@@ -385,3 +386,417 @@ def focus_row(u: PricedUsage) -> dict[str, str]:
         "x_TaskId": _text(u.task_id),
         "x_TeamId": _text(u.team_id),
     }
+
+
+# -- forecast ----------------------------------------------------------------------
+
+_MICROSECOND = timedelta(microseconds=1)
+TRAILING_DAYS = 7
+BURN_FACTOR = Decimal("1.5")
+
+
+def _ratio_nanos(amount: int, numerator: int, denominator: int) -> int:
+    """amount x numerator / denominator, rounded half to even to a whole nano-dollar."""
+    exact = Decimal(amount) * Decimal(numerator) / Decimal(denominator)
+    return int(exact.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Where spend in a window will end if it goes on as it did.
+
+    ``linear_nanos`` extends the window so far at its average rate;
+    ``trailing_nanos_projected`` adds the rest of the window at the rate of the
+    trailing days.
+    """
+
+    spent_nanos: int
+    trailing_nanos: int
+    elapsed_fraction: Decimal
+    linear_nanos: int
+    trailing_nanos_projected: int
+
+
+def project_window(
+    spent_nanos: int,
+    trailing_nanos: int,
+    window: Window,
+    now: datetime,
+    trailing_days: int = TRAILING_DAYS,
+) -> Projection:
+    """Project spend to the end of ``window`` from what was spent in it by ``now`` and in
+    the ``trailing_days`` before ``now``. Before the window starts both projections are
+    what is spent; after it ends, too."""
+    total = (window.end - window.start) // _MICROSECOND
+    elapsed = min(max((now - window.start) // _MICROSECOND, 0), total)
+    remaining = total - elapsed
+    linear = spent_nanos if elapsed in (0, total) else _ratio_nanos(spent_nanos, total, elapsed)
+    trailing_span = timedelta(days=trailing_days) // _MICROSECOND
+    ahead = _ratio_nanos(trailing_nanos, remaining, trailing_span) if elapsed else 0
+    return Projection(
+        spent_nanos=spent_nanos,
+        trailing_nanos=trailing_nanos,
+        elapsed_fraction=Decimal(elapsed) / Decimal(total),
+        linear_nanos=linear,
+        trailing_nanos_projected=spent_nanos + ahead,
+    )
+
+
+def percent(part: int | Decimal, whole: int) -> Decimal:
+    """``part`` / ``whole`` as a percentage with two places (half to even); 0 for a zero whole."""
+    if whole == 0:
+        return Decimal(0).quantize(PERCENT_PLACES)
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(PERCENT_PLACES, ROUND_HALF_EVEN)
+
+
+def burning_too_fast(spent_nanos: int, amount_nanos: int, elapsed_fraction: Decimal) -> bool:
+    """True when the share of the budget used is above 1.5 x the share of the window gone."""
+    if amount_nanos <= 0:
+        return False
+    return Decimal(spent_nanos) > BURN_FACTOR * elapsed_fraction * Decimal(amount_nanos)
+
+
+# -- anomalies ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """A day whose spend is above ``threshold_percent`` of the trailing days' average."""
+
+    key: str | None
+    day: date
+    cost_nanos: int
+    trailing_total_nanos: int
+    trailing_days: int
+
+    @property
+    def trailing_average_nanos(self) -> int:
+        return _ratio_nanos(self.trailing_total_nanos, 1, self.trailing_days)
+
+    @property
+    def ratio_percent(self) -> Decimal:
+        """The day's spend as a percentage of the trailing average."""
+        return percent(self.cost_nanos * self.trailing_days, self.trailing_total_nanos)
+
+
+def detect_anomalies(
+    key: str | None,
+    series: Mapping[date, int],
+    days: Iterable[date],
+    *,
+    trailing_days: int = TRAILING_DAYS,
+    threshold_percent: int = 200,
+) -> list[Anomaly]:
+    """The days of ``days`` whose spend exceeds ``threshold_percent`` of the average of the
+    ``trailing_days`` calendar days before it (days missing from ``series`` spent 0).
+    A day with nothing spent in its trailing days has no average and is never flagged."""
+    found = []
+    for day in days:
+        cost = series.get(day, 0)
+        trailing = sum(series.get(day - timedelta(days=i), 0) for i in range(1, trailing_days + 1))
+        # cost > threshold% x trailing / days, kept in integers.
+        if trailing > 0 and cost * trailing_days * 100 > threshold_percent * trailing:
+            found.append(Anomaly(key, day, cost, trailing, trailing_days))
+    return found
+
+
+def daily_series(rows: Iterable[Rollup]) -> dict[str | None, dict[date, int]]:
+    """Per key, cost per day from roll-up rows bucketed by day."""
+    out: dict[str | None, dict[date, int]] = {}
+    for row in rows:
+        if row.period is None:
+            continue
+        day = date.fromisoformat(row.period)
+        out.setdefault(row.key, {})[day] = row.total_nanos
+    return out
+
+
+# -- re-pricing, what-if and recommendations -----------------------------------------
+
+AVG_TOKENS_SMALL_CALL = 2000
+EXPENSIVE_BLENDED_PER_MTOK = Decimal(2)
+LOW_CACHE_MIN_INPUT_TOKENS = 100_000
+LOW_CACHE_SHARE = Decimal("0.10")
+CACHEABLE_SHARE = Decimal("0.5")
+ERROR_RATE = Decimal("0.05")
+
+
+@dataclass(frozen=True)
+class UsageLine:
+    """The part of a recorded usage a re-pricing needs."""
+
+    event_id: str
+    timestamp: datetime
+    model_id: str
+    usage: Usage
+    total_nanos: int
+
+
+@dataclass(frozen=True)
+class Repriced:
+    """Actual cost of some usage next to its cost under other prices.
+
+    An event the other prices cannot price (no version in force at its time)
+    keeps its actual cost on both sides and is not counted in ``repriced``.
+    """
+
+    events: int = 0
+    repriced: int = 0
+    actual_nanos: int = 0
+    what_if_nanos: int = 0
+
+    @property
+    def saved_nanos(self) -> int:
+        return self.actual_nanos - self.what_if_nanos
+
+
+def reprice(
+    lines: Iterable[UsageLine],
+    card_for: Callable[[datetime], RateCard | None],
+    *,
+    batch: bool | None = None,
+) -> Repriced:
+    """Price every line again with the card ``card_for`` gives for its timestamp (and,
+    when ``batch`` is given, as a batch call or not), with the app's pricing rule."""
+    events = repriced = actual = what_if = 0
+    for line in lines:
+        card = card_for(line.timestamp)
+        usage = line.usage if batch is None else replace(line.usage, batch=batch)
+        events += 1
+        actual += line.total_nanos
+        if card is None:
+            what_if += line.total_nanos
+            continue
+        repriced += 1
+        what_if += price(card, usage).total_nanos
+    return Repriced(events, repriced, actual, what_if)
+
+
+@dataclass(frozen=True)
+class AgentModelUsage:
+    """One agent's use of one model over a period (a row of agent_model_usage)."""
+
+    agent_id: str | None
+    model_id: str
+    provider: str
+    events: int
+    errors: int
+    error_nanos: int
+    deferrable_events: int
+    deferrable_nanos: int
+    total_nanos: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+
+    @property
+    def tokens(self) -> int:
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_read_tokens
+            + (self.cache_write_tokens)
+        )
+
+
+def agent_model_usage_from_row(row: Mapping[str, object]) -> AgentModelUsage:
+    def count(name: str) -> int:
+        value = row.get(name)
+        return int(value) if isinstance(value, int) else 0
+
+    agent = row.get("agent_id")
+    return AgentModelUsage(
+        agent_id=None if agent is None else str(agent),
+        model_id=str(row.get("model_id") or ""),
+        provider=str(row.get("provider") or ""),
+        events=count("events"),
+        errors=count("errors"),
+        error_nanos=count("error_nanousd"),
+        deferrable_events=count("deferrable_events"),
+        deferrable_nanos=count("deferrable_nanousd"),
+        total_nanos=count("total_nanousd"),
+        input_tokens=count("input_tokens"),
+        output_tokens=count("output_tokens"),
+        cache_read_tokens=count("cache_read_tokens"),
+        cache_write_tokens=count("cache_write_tokens"),
+    )
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A change and the dollars it would have saved over the period."""
+
+    kind: str
+    agent_id: str | None
+    model_id: str | None
+    suggestion: str
+    detail: str
+    current_nanos: int
+    saved_nanos: int
+    alternative_model_id: str | None = None
+
+
+def cheaper_model_candidates(
+    rows: Iterable[AgentModelUsage], catalog: Catalog, at: datetime
+) -> list[tuple[AgentModelUsage, RateCard]]:
+    """Agents whose calls on an expensive model (blended rate above $2 per million tokens)
+    average under 2k tokens, each with the closest cheaper model of the same provider."""
+    found = []
+    for row in rows:
+        card = catalog.card_at(row.model_id, at)
+        if card is None or row.events == 0:
+            continue
+        if row.tokens >= AVG_TOKENS_SMALL_CALL * row.events:
+            continue
+        if blended_per_mtok(card) <= EXPENSIVE_BLENDED_PER_MTOK:
+            continue
+        same_provider = [
+            c for c in catalog.cheaper_alternatives(row.model_id, at) if c.provider == card.provider
+        ]
+        if same_provider:
+            found.append((row, same_provider[0]))
+    return found
+
+
+def low_cache_recommendations(
+    rows: Iterable[AgentModelUsage], catalog: Catalog, at: datetime
+) -> list[Recommendation]:
+    """Agents that send much uncached input (at least 100k tokens, under 10% read from
+    cache) to a model whose cache reads are cheaper: the saving if half of that input had
+    been read from cache at the model's rates."""
+    out = []
+    for row in rows:
+        card = catalog.card_at(row.model_id, at)
+        if card is None or row.input_tokens < LOW_CACHE_MIN_INPUT_TOKENS:
+            continue
+        context = row.input_tokens + row.cache_read_tokens
+        if Decimal(row.cache_read_tokens) >= LOW_CACHE_SHARE * context:
+            continue
+        gap = card.input_per_mtok - card.cache_read_per_mtok
+        if gap <= 0:
+            continue
+        moved = Decimal(row.input_tokens) * CACHEABLE_SHARE
+        saved = int((moved * gap * 1000).to_integral_value(rounding=ROUND_HALF_EVEN))
+        if saved <= 0:
+            continue
+        share_read = percent(row.cache_read_tokens, context)
+        out.append(
+            Recommendation(
+                kind="low_cache_use",
+                agent_id=row.agent_id,
+                model_id=row.model_id,
+                suggestion="cache the repeated prompt prefix (system prompt, tools, documents)",
+                detail=(
+                    f"{share_read}% of {context} context tokens were read from cache; saving if "
+                    f"half of the {row.input_tokens} uncached input tokens were cache reads"
+                ),
+                current_nanos=row.total_nanos,
+                saved_nanos=saved,
+            )
+        )
+    return out
+
+
+def error_recommendations(rows: Iterable[AgentModelUsage]) -> list[Recommendation]:
+    """Agents whose failed calls are more than 5% of their calls: what the failures cost."""
+    per_agent: dict[str | None, list[AgentModelUsage]] = {}
+    for row in rows:
+        per_agent.setdefault(row.agent_id, []).append(row)
+    out = []
+    for agent_id, group in per_agent.items():
+        events = sum(r.events for r in group)
+        errors = sum(r.errors for r in group)
+        wasted = sum(r.error_nanos for r in group)
+        if events == 0 or wasted <= 0 or Decimal(errors) <= ERROR_RATE * events:
+            continue
+        out.append(
+            Recommendation(
+                kind="high_error_rate",
+                agent_id=agent_id,
+                model_id=None,
+                suggestion="find why calls fail (timeouts, bad tool calls) before retrying",
+                detail=f"{errors} of {events} calls failed ({percent(errors, events)}%)",
+                current_nanos=sum(r.total_nanos for r in group),
+                saved_nanos=wasted,
+            )
+        )
+    return out
+
+
+def ranked(recommendations: Iterable[Recommendation]) -> list[Recommendation]:
+    """Largest saving first; only those that save something."""
+    kept = [r for r in recommendations if r.saved_nanos > 0]
+    return sorted(kept, key=lambda r: (-r.saved_nanos, r.kind, r.agent_id or "", r.model_id or ""))
+
+
+# -- allocation of shared agents ------------------------------------------------------
+
+ALLOCATION_METHODS = ("even", "proportional", "by_tasks")
+
+
+def allocate(amount_nanos: int, weights: Mapping[str, int]) -> dict[str, int]:
+    """Split ``amount_nanos`` over the keys of ``weights`` in proportion to them, exactly:
+    each gets the floor of its share and the nano-dollars left over go one each to the
+    largest remainders (ties by key). Zero or missing weights everywhere split evenly."""
+    keys = sorted(weights)
+    if not keys:
+        return {}
+    positive = {k: max(weights[k], 0) for k in keys}
+    total = sum(positive.values())
+    if total == 0:
+        positive, total = dict.fromkeys(keys, 1), len(keys)
+    shares = {k: amount_nanos * positive[k] // total for k in keys}
+    left = amount_nanos - sum(shares.values())
+    by_remainder = sorted(keys, key=lambda k: (-(amount_nanos * positive[k] % total), k))
+    for key in by_remainder[:left]:
+        shares[key] += 1
+    return shares
+
+
+@dataclass(frozen=True)
+class AgentServing:
+    """What one agent spent for one project (project None: not under any project)."""
+
+    agent_id: str
+    project_id: str | None
+    nanos: int
+    tasks: int
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A shared agent's unattributed cost and the share of it each project carries."""
+
+    agent_id: str
+    shared_nanos: int
+    shares: dict[str, int]
+
+
+def allocate_shared(
+    serving: Iterable[AgentServing], project_spend: Mapping[str, int], method: str
+) -> list[Allocation]:
+    """Allocate each agent's cost that is under no project to the projects it served in the
+    period: ``even``ly, ``proportional`` to each project's direct spend, or ``by_tasks``
+    (the number of that project's tasks the agent worked on). An agent that served no
+    project keeps its cost unallocated (empty shares)."""
+    if method not in ALLOCATION_METHODS:
+        raise ReportError(f"method must be one of {'|'.join(ALLOCATION_METHODS)}, got {method!r}")
+    shared: dict[str, int] = {}
+    served: dict[str, dict[str, AgentServing]] = {}
+    for row in serving:
+        if row.project_id is None:
+            shared[row.agent_id] = shared.get(row.agent_id, 0) + row.nanos
+        else:
+            served.setdefault(row.agent_id, {})[row.project_id] = row
+    out = []
+    for agent_id in sorted(shared):
+        projects = served.get(agent_id, {})
+        if method == "even":
+            weights = dict.fromkeys(projects, 1)
+        elif method == "proportional":
+            weights = {p: project_spend.get(p, 0) for p in projects}
+        else:
+            weights = {p: row.tasks for p, row in projects.items()}
+        out.append(Allocation(agent_id, shared[agent_id], allocate(shared[agent_id], weights)))
+    return out

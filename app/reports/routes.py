@@ -6,15 +6,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from app.auth.deps import NeedsRead
+from app.auth.deps import NeedsAdmin, NeedsRead
 from app.budgets.model import TOTAL_WINDOW, Window
 from app.deps import DriverDep, SettingsDep
 from app.errors import InvalidInput
 from app.money import format_usd
-from app.reports import exports, store
+from app.pricing.model import Catalog as RateCatalog
+from app.pricing.store import CatalogCache
+from app.reports import exports, insights, store
 from app.reports.model import (
     Dimension,
     ReportError,
@@ -29,16 +31,23 @@ from app.reports.model import (
     share,
 )
 from app.reports.schemas import (
+    AllocationReport,
+    Anomalies,
     Breakdown,
     BreakdownRow,
     CacheSaving,
     CacheSavings,
+    Chargeback,
+    Forecast,
     Operation,
     ProviderComparison,
     ProviderRow,
+    Recommendations,
+    RollupRefresh,
     TaskCostRow,
     TaskCosts,
     TopOperations,
+    WhatIf,
 )
 
 router = APIRouter(tags=["reports"], dependencies=[NeedsRead])
@@ -64,6 +73,14 @@ def _range(start: str | None, end: str | None, default: Window) -> tuple[datetim
 
 def _this_month() -> Window:
     return period_window("month", datetime.now(UTC))
+
+
+def _last_days(days: int) -> Window:
+    """The ``days`` UTC days up to and including today."""
+    tomorrow = datetime.combine(
+        datetime.now(UTC).date() + timedelta(days=1), datetime.min.time(), UTC
+    )
+    return Window(tomorrow - timedelta(days=days), tomorrow)
 
 
 def _breakdown_row(row: Rollup, whole: int) -> BreakdownRow:
@@ -138,10 +155,7 @@ def daily(
 ) -> Breakdown:
     """One row per UTC day in [start, end) keyed YYYY-MM-DD, days without usage included
     as zeros; by default the last 30 days up to and including today."""
-    tomorrow = datetime.combine(
-        datetime.now(UTC).date() + timedelta(days=1), datetime.min.time(), UTC
-    )
-    lo, hi = _range(start, end, Window(tomorrow - timedelta(days=DAILY_DEFAULT_DAYS), tomorrow))
+    lo, hi = _range(start, end, _last_days(DAILY_DEFAULT_DAYS))
     try:
         days = day_range(lo, hi)
     except ReportError as exc:
@@ -327,3 +341,138 @@ def export_focus(
 ) -> StreamingResponse:
     """Every priced usage in [start, end) (default: all) as FinOps FOCUS 1.x rows, streamed."""
     return _export("focus", driver, settings, start, end)
+
+
+def _catalog(request: Request, driver: DriverDep, settings: SettingsDep) -> RateCatalog:
+    cache: CatalogCache = request.app.state.catalog
+    return cache.get(driver, settings.neo4j_database)
+
+
+@router.get("/v1/reports/forecast", response_model=Forecast)
+def forecast(driver: DriverDep, settings: SettingsDep, as_of: Instant = None) -> Forecast:
+    """Month-end projection per project (this UTC month) and per budget with an amount, linear
+    on the window so far and on the trailing 7 days; a budget is burning too fast when its %
+    used is above 1.5 x the % of its window gone. `as_of` replays the forecast at a past time."""
+    try:
+        now = parse_instant(as_of, "as_of") if as_of else datetime.now(UTC)
+    except ReportError as exc:
+        raise InvalidInput(str(exc)) from exc
+    return insights.forecast(driver, now, settings.neo4j_database)
+
+
+@router.get("/v1/reports/anomalies", response_model=Anomalies)
+def anomalies(
+    driver: DriverDep,
+    settings: SettingsDep,
+    start: Instant = None,
+    end: Instant = None,
+    threshold_percent: Annotated[int, Query(ge=100, le=100_000)] = 200,
+    trailing_days: Annotated[int, Query(ge=1, le=90)] = 7,
+) -> Anomalies:
+    """Days on which a project or an agent spent more than `threshold_percent` of its average
+    over the `trailing_days` before (default: the last 30 days up to today)."""
+    lo, hi = _range(start, end, _last_days(DAILY_DEFAULT_DAYS))
+    try:
+        return insights.anomalies(
+            driver,
+            start=lo,
+            end=hi,
+            threshold_percent=threshold_percent,
+            trailing_days=trailing_days,
+            database=settings.neo4j_database,
+        )
+    except ReportError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+@router.get("/v1/reports/recommendations", response_model=Recommendations)
+def recommendations(
+    request: Request,
+    driver: DriverDep,
+    settings: SettingsDep,
+    start: Instant = None,
+    end: Instant = None,
+) -> Recommendations:
+    """Changes with the dollars each would have saved, from re-pricing the period's real usage
+    (default: this UTC month), largest saving first."""
+    lo, hi = _range(start, end, _this_month())
+    return insights.recommendations(
+        driver,
+        _catalog(request, driver, settings),
+        start=lo,
+        end=hi,
+        now=datetime.now(UTC),
+        database=settings.neo4j_database,
+    )
+
+
+@router.get("/v1/reports/what-if", response_model=WhatIf)
+def what_if(
+    request: Request,
+    driver: DriverDep,
+    settings: SettingsDep,
+    model: Annotated[
+        str, Query(min_length=1, description="a model, or a price version <model>@<effective_from>")
+    ],
+    agent_id: str | None = None,
+    project_id: str | None = None,
+    start: Instant = None,
+    end: Instant = None,
+) -> WhatIf:
+    """The period's usage (of one agent and/or project, or all; default: this UTC month)
+    priced as recorded and again on `model`."""
+    lo, hi = _range(start, end, _this_month())
+    return insights.what_if(
+        driver,
+        _catalog(request, driver, settings),
+        model=model,
+        agent_id=agent_id,
+        project_id=project_id,
+        start=lo,
+        end=hi,
+        database=settings.neo4j_database,
+    )
+
+
+Method = Literal["even", "proportional", "by_tasks"]
+
+
+@router.get("/v1/reports/allocation", response_model=AllocationReport)
+def allocation(
+    driver: DriverDep,
+    settings: SettingsDep,
+    method: Method = "proportional",
+    start: Instant = None,
+    end: Instant = None,
+) -> AllocationReport:
+    """Each project's own spend plus its share of shared agents' cost that is under no
+    project: `even`, `proportional` to direct spend, or `by_tasks` served (default: this
+    UTC month)."""
+    lo, hi = _range(start, end, _this_month())
+    return insights.allocation(
+        driver, start=lo, end=hi, method=method, database=settings.neo4j_database
+    )
+
+
+@router.get("/v1/reports/chargeback", response_model=Chargeback)
+def chargeback(
+    driver: DriverDep,
+    settings: SettingsDep,
+    method: Method = "proportional",
+    start: Instant = None,
+    end: Instant = None,
+) -> Chargeback:
+    """Per team: its projects' spend including their shares of the shared agents."""
+    lo, hi = _range(start, end, _this_month())
+    return insights.chargeback(
+        driver, start=lo, end=hi, method=method, database=settings.neo4j_database
+    )
+
+
+@router.post("/v1/reports/rollups/refresh", response_model=RollupRefresh, dependencies=[NeedsAdmin])
+def refresh_rollups(driver: DriverDep, settings: SettingsDep) -> RollupRefresh:
+    """Roll the usage recorded so far into the per-day roll-ups the reports read; run it
+    periodically (reports stay exact without it, only slower over long ranges)."""
+    now = datetime.now(UTC)
+    rolled = store.refresh_rollups(driver, now=now, database=settings.neo4j_database)
+    return RollupRefresh(rolled=rolled, through=now)

@@ -185,3 +185,48 @@ class WhatIf(BaseModel):
     what_if_usd: str
     difference_usd: str
     change_percent: str | None
+
+
+class ProjectCharge(BaseModel):
+    project_id: str
+    team_id: str | None
+    direct_usd: str
+    allocated_usd: str
+    total_usd: str
+
+
+class AgentAllocation(BaseModel):
+    agent_id: str
+    shared_usd: str
+    allocated: dict[str, str]
+    unallocated_usd: str
+
+
+class AllocationReport(BaseModel):
+    method: str
+    start: datetime
+    end: datetime
+    projects: list[ProjectCharge]
+    agents: list[AgentAllocation]
+    unallocated_usd: str
+
+
+class TeamCharge(BaseModel):
+    team_id: str | None
+    direct_usd: str
+    allocated_usd: str
+    total_usd: str
+    projects: list[ProjectCharge]
+
+
+class Chargeback(BaseModel):
+    method: str
+    start: datetime
+    end: datetime
+    teams: list[TeamCharge]
+    unallocated_usd: str
+
+
+class RollupRefresh(BaseModel):
+    rolled: int
+    through: datetime

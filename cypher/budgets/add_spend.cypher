@@ -11,7 +11,12 @@ MERGE (w:SpendWindow {id: row.id})
 ON CREATE SET w.budget_id = row.budget_id, w.start = row.start, w.end = row.end,
               w.spent_nanousd = row.base_nanos, w.reserved_nanousd = 0, w.tokens = row.base_tokens,
               w.reserved_tokens = 0
-MERGE (b)-[:HAS_WINDOW]->(w)
+// A window is linked to its budget once, when created: linking it again would lock the
+// budget node on every call and make concurrent writers queue on it.
+FOREACH (_ IN CASE WHEN w.budget_linked IS NULL THEN [1] ELSE [] END |
+  CREATE (b)-[:HAS_WINDOW]->(w)
+  SET w.budget_linked = true
+)
 // The property read on the right-hand side makes Cypher lock the window before reading it.
 SET w.spent_nanousd = w.spent_nanousd + row.nanos, w.tokens = w.tokens + row.tokens
 RETURN row.id AS id, row.budget_id AS budget_id, w.spent_nanousd AS spent_nanousd,
