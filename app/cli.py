@@ -206,6 +206,13 @@ def query(
     print_rows(list(keys), [r.data() for r in records], csv_path)
 
 
+def _mount_reports() -> None:
+    from app.reports.cli import cli as report_cli
+
+    cli.add_typer(report_cli, name="report")
+
+
+_mount_reports()
 keys_cli = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
 pricing_cli = typer.Typer(help="Manage the price catalog.", no_args_is_help=True)

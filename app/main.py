@@ -19,6 +19,8 @@ from app.graph.driver import Connection, apply_schema, connect, open_driver
 from app.logs import configure_logging
 from app.pricing import routes as pricing_routes
 from app.pricing.store import CatalogCache, seed_default_catalog
+from app.reports import routes as report_routes
+from app.reports.store import RollupJob
 from app.settings import Settings, get_settings
 from app.usage import routes as usage_routes
 
@@ -50,9 +52,12 @@ def create_app(
         apply_schema(app.state.driver, settings.neo4j_database)
         seed_default_catalog(app.state.driver, settings.neo4j_database)
         app.state.dispatcher = Dispatcher(app.state.driver, settings.neo4j_database)
+        rollups = RollupJob(app.state.driver, settings.neo4j_database, settings.rollup_interval_s)
+        rollups.start()
         try:
             yield
         finally:
+            rollups.stop()
             app.state.dispatcher.close()
             if driver is None:
                 app.state.driver.close()
@@ -78,6 +83,7 @@ def create_app(
         alert_routes.router,
         limit_routes.router,
         agent_routes.router,
+        report_routes.router,
     )
     for router in routers:
         app.include_router(router)

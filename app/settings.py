@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     max_batch_events: int = 10_000
     reservation_ttl_s: int = 600
     platform_id: str = "default"
+    # How often `serve` rolls new usage into the per-day sums the reports read (0: never).
+    rollup_interval_s: float = 300.0
 
 
 @lru_cache

@@ -40,6 +40,8 @@ from app.reports.schemas import (
     BudgetForecast,
     Chargeback,
     Forecast,
+    Invoice,
+    InvoiceLine,
     ProjectCharge,
     ProjectForecast,
     RecommendationOut,
@@ -424,4 +426,73 @@ def chargeback(
     ]
     return Chargeback(
         method=method, start=start, end=end, teams=teams, unallocated_usd=format_usd(unallocated)
+    )
+
+
+def invoice(
+    driver: neo4j.Driver,
+    *,
+    project_id: str,
+    start: datetime,
+    end: datetime,
+    method: str,
+    database: str | None = None,
+) -> Invoice:
+    """One project's bill for [start, end): a line per model and price version, plus its share
+    of the shared agents (allocated by ``method``)."""
+    rows = store.run(
+        driver,
+        "reports/project_invoice_lines",
+        database=database,
+        project_id=project_id,
+        start=start,
+        end=end,
+    )
+    lines = [
+        InvoiceLine(
+            description=f"{r['model_id']} ({r['price_version']})",
+            **{
+                k: r[k]
+                for k in (
+                    "provider",
+                    "model_id",
+                    "price_version",
+                    "events",
+                    "input_tokens",
+                    "output_tokens",
+                    "cache_read_tokens",
+                    "cache_write_tokens",
+                )
+            },
+            list_usd=format_usd(r["list_nanousd"]),
+            discount_usd=format_usd(r["discount_nanousd"]),
+            amount_usd=format_usd(r["total_nanousd"]),
+        )
+        for r in rows
+    ]
+    usage = sum(int(r["total_nanousd"]) for r in rows)
+    projects, _, _ = _project_charges(
+        driver, start=start, end=end, method=method, database=database
+    )
+    mine = next((p for p in projects if p.project_id == project_id), None)
+    shared = usd_to_nanos(mine.allocated_usd) if mine else 0
+    if shared:
+        lines.append(
+            InvoiceLine(
+                description=f"shared agents, allocated {method.replace('_', ' ')}",
+                list_usd=format_usd(shared),
+                discount_usd=format_usd(0),
+                amount_usd=format_usd(shared),
+            )
+        )
+    return Invoice(
+        project_id=project_id,
+        team_id=mine.team_id if mine else None,
+        start=start,
+        end=end,
+        allocation_method=method,
+        lines=lines,
+        usage_usd=format_usd(usage),
+        shared_usd=format_usd(shared),
+        total_usd=format_usd(usage + shared),
     )

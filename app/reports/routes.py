@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from app.auth.deps import NeedsAdmin, NeedsRead
 from app.budgets.model import TOTAL_WINDOW, Window
@@ -39,6 +39,7 @@ from app.reports.schemas import (
     CacheSavings,
     Chargeback,
     Forecast,
+    Invoice,
     Operation,
     ProviderComparison,
     ProviderRow,
@@ -476,3 +477,40 @@ def refresh_rollups(driver: DriverDep, settings: SettingsDep) -> RollupRefresh:
     now = datetime.now(UTC)
     rolled = store.refresh_rollups(driver, now=now, database=settings.neo4j_database)
     return RollupRefresh(rolled=rolled, through=now)
+
+
+@router.get(
+    "/v1/reports/invoice",
+    response_model=Invoice,
+    responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
+)
+def invoice(
+    driver: DriverDep,
+    settings: SettingsDep,
+    project_id: Annotated[str, Query(min_length=1)],
+    method: Method = "proportional",
+    start: Instant = None,
+    end: Instant = None,
+    format: Literal["json", "csv", "html"] = "json",
+) -> Invoice | Response:
+    """One project's invoice for a period (default: this UTC month): a line per model and price
+    version plus its share of shared agents; as JSON, CSV or a printable HTML page."""
+    lo, hi = _range(start, end, _this_month())
+    bill = insights.invoice(
+        driver,
+        project_id=project_id,
+        start=lo,
+        end=hi,
+        method=method,
+        database=settings.neo4j_database,
+    )
+    name = f"invoice-{project_id}-{lo.date().isoformat()}"
+    if format == "csv":
+        return Response(
+            exports.invoice_csv(bill),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if format == "html":
+        return HTMLResponse(exports.invoice_html(bill))
+    return bill

@@ -230,3 +230,30 @@ class Chargeback(BaseModel):
 class RollupRefresh(BaseModel):
     rolled: int
     through: datetime
+
+
+class InvoiceLine(BaseModel):
+    description: str
+    provider: str | None = None
+    model_id: str | None = None
+    price_version: str | None = None
+    events: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    list_usd: str
+    discount_usd: str
+    amount_usd: str
+
+
+class Invoice(BaseModel):
+    project_id: str
+    team_id: str | None
+    start: datetime
+    end: datetime
+    allocation_method: str
+    lines: list[InvoiceLine]
+    usage_usd: str
+    shared_usd: str
+    total_usd: str

@@ -172,7 +172,7 @@ def existing_results(
 def write_events(
     tx: neo4j.ManagedTransaction, events: Sequence[PricedEvent], *, platform_id: str
 ) -> int:
-    """MERGE the scopes the batch names once, then CREATE the events (one UNWIND);
+    """Write the scopes the batch names once, then the events (one UNWIND);
     the caller has excluded known event ids."""
     if not events:
         return 0

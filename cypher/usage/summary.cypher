@@ -16,10 +16,12 @@ CALL () {
   MATCH (scope:Team {id: $team_id})
   RETURN scope
 }
-OPTIONAL MATCH (scope)<-[:PART_OF|FOR_TASK*0..]-()<-[:IN_RUN|ATTRIBUTED_TO]-(u:TokenUsage)
+// Walk the tree once to the nodes usage hangs off, then read each one's usage.
+MATCH (scope)<-[:PART_OF|FOR_TASK*0..]-(anchor)
+WITH DISTINCT anchor
+OPTIONAL MATCH (anchor)<-[:IN_RUN|ATTRIBUTED_TO]-(u:TokenUsage)-[:INCURRED]->(c:CostEntry)
 WHERE u.timestamp >= $start AND u.timestamp < $end
   AND ($agent_id IS NULL OR u.agent_id = $agent_id)
-OPTIONAL MATCH (u)-[:INCURRED]->(c:CostEntry)
 RETURN coalesce(sum(c.total_nanousd), 0) AS total_nanousd,
        coalesce(sum(u.input_tokens), 0) AS input_tokens,
        coalesce(sum(u.output_tokens), 0) AS output_tokens,

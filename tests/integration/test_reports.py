@@ -390,6 +390,125 @@ def test_cost_per_successful_task(driver: neo4j.Driver, fleet_frame: pd.DataFram
         assert row["nanousd_per_successful_task"] == (total // succeeded if succeeded else None)
 
 
+def test_dataframes_for_notebooks(driver: neo4j.Driver, fleet_frame: pd.DataFrame) -> None:
+    from app.reports import cost_by, daily, provider_comparison, query
+
+    frame = cost_by("project", driver, start="2026-09-01", end=END)
+    assert list(frame.columns[:4]) == ["key", "period", "total_nanousd", "total_usd"]
+    truth = expected(fleet_frame, "project")
+    assert {none(r.key): int(r.total_nanousd) for r in frame.itertuples()} == {
+        k: v[0] for k, v in truth.items()
+    }
+    assert all(isinstance(v, Decimal) for v in frame["total_usd"])
+    assert sum(frame["total_usd"], Decimal(0)) * 10**9 == int(frame["total_nanousd"].sum())
+    days = daily(driver, start="2026-09-01", end="2026-11-01")
+    assert len(days) == 61 and int(days["events"].sum()) == len(fleet_frame)
+    monthly = cost_by("team", driver, bucket="month")
+    assert set(monthly["period"]) == {"2026-09", "2026-10"}
+    assert "usd_per_mtok" not in provider_comparison(driver, start=START, end=END)
+    same = query("reports/cost_by_model", driver, start=START, end=END, bucket=None)
+    assert int(same["total_nanousd"].sum()) == int(fleet_frame["total_nanousd"].sum())
+
+
+def test_report_cli_prints_and_writes_csv(
+    driver: neo4j.Driver,
+    fleet_frame: pd.DataFrame,
+    neo4j_server: tuple[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    import csv
+
+    from typer.testing import CliRunner
+
+    from app.reports.cli import cli
+    from app.settings import get_settings
+
+    uri, auth = neo4j_server
+    monkeypatch.setenv("NEO4J_URI", uri)
+    if auth:
+        monkeypatch.setenv("NEO4J_USER", auth[0])
+        monkeypatch.setenv("NEO4J_PASSWORD", auth[1])
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        out = tmp_path / "projects.csv"
+        args = ["by-project", "--start", "2026-09-01", "--end", "2026-11-01", "--csv", str(out)]
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        rows = list(csv.DictReader(out.open()))
+        truth = expected(fleet_frame, "project")
+        assert {r["key"] or None: Decimal(r["total_usd"]) for r in rows if r["key"] != "TOTAL"} == {
+            k: Decimal(v[0]) / 10**9 for k, v in truth.items()
+        }
+        total = next(r for r in rows if r["key"] == "TOTAL")
+        assert Decimal(total["total_usd"]) * 10**9 == int(fleet_frame["total_nanousd"].sum())
+        summary = runner.invoke(cli, ["summary", "--period", "all"])
+        assert summary.exit_code == 0, summary.output
+        assert str(len(fleet_frame)) in summary.output
+        daily = runner.invoke(
+            cli, ["daily", "--start", "2026-10-01", "--end", "2026-10-08", "--csv", "-"]
+        )
+        assert daily.exit_code == 0 and daily.output.count("2026-10-0") == 7
+        bad = runner.invoke(cli, ["breakdown", "colour"])
+        assert bad.exit_code == 1
+    finally:
+        get_settings.cache_clear()
+
+
+RANGES = [
+    (START, END),
+    (datetime(2026, 9, 10, 6, 30, tzinfo=UTC), datetime(2026, 10, 3, 12, tzinfo=UTC)),
+    (datetime(2026, 9, 15, 1, tzinfo=UTC), datetime(2026, 9, 15, 20, tzinfo=UTC)),
+    (datetime(2026, 9, 5, tzinfo=UTC), datetime(2026, 9, 20, tzinfo=UTC)),
+]
+
+
+def every_rollup(driver: neo4j.Driver) -> dict[Any, Any]:
+    out: dict[Any, Any] = {}
+    for lo, hi in RANGES:
+        for by in DIMENSION_COLUMNS:
+            for bucket in (None, "day", "week", "month"):
+                rows = store.rollup(driver, parse_dimension(by), start=lo, end=hi, bucket=bucket)
+                out[(by, bucket, lo)] = actual(rows, bucket)
+        out[("period", lo)] = store.per_period(driver, start=lo, end=hi, bucket="day")
+    return out
+
+
+def check_against(driver: neo4j.Driver, frame: pd.DataFrame) -> None:
+    for lo, hi in RANGES:
+        inside = frame[(frame["timestamp"] >= lo) & (frame["timestamp"] < hi)]
+        for by, column in DIMENSION_COLUMNS.items():
+            rows = store.rollup(driver, parse_dimension(by), start=lo, end=hi)
+            assert actual(rows) == expected(inside, column), (by, lo)
+        rows = store.rollup(driver, parse_dimension("project"), start=lo, end=hi, bucket="day")
+        assert actual(rows, "day") == expected(inside, "project", "day"), lo
+
+
+def test_daily_rollups_change_no_total(
+    driver: neo4j.Driver, fleet_frame: pd.DataFrame, catalog: Catalog
+) -> None:
+    check_against(driver, fleet_frame)
+    before = every_rollup(driver)
+    now = datetime.now(UTC)
+    assert store.refresh_rollups(driver, now=now, batch=97) == len(fleet_frame)
+    counts, _, _ = driver.execute_query(
+        "MATCH (d:AnchorDay) WITH count(d) AS days MATCH (u:TokenUsage:Rolled) "
+        "RETURN days, count(u) AS rolled"
+    )
+    assert counts[0]["rolled"] == len(fleet_frame) and 0 < counts[0]["days"] < len(fleet_frame)
+    assert every_rollup(driver) == before
+    assert store.refresh_rollups(driver, now=now) == 0
+    assert every_rollup(driver) == before
+    # Late usage (old timestamps, recorded after the refresh) is read raw until the next one.
+    late = load(driver, make_fleet(seed=8, events=150), catalog)
+    both = pd.concat([fleet_frame, late], ignore_index=True)
+    check_against(driver, both)
+    assert store.refresh_rollups(driver, now=datetime.now(UTC) + timedelta(seconds=1)) == 150
+    check_against(driver, both)
+
+
+# Last: it empties the graph the module's fleet lives in.
 def test_an_empty_range_gives_no_rows(graph: neo4j.Driver) -> None:
     seed_default_catalog(graph)
     assert store.rollup(graph, Dimension("team"), start=START, end=END) == []
