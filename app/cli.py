@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -116,6 +117,36 @@ def migrate() -> None:
     console.print(f"schema applied: {count} statements")
 
 
+@cli.command()
+def compact(
+    usage_days: Annotated[
+        int | None, typer.Option(help="Keep usage per call this many days (default: setting).")
+    ] = None,
+    daily_days: Annotated[
+        int | None, typer.Option(help="Keep per-day sums this many days (default: setting).")
+    ] = None,
+) -> None:
+    """Roll old usage into per-day sums and old days into months; totals stay the same."""
+    from app.reports.retention import Policy
+    from app.reports.retention import compact as run_compaction
+
+    settings = get_settings()
+    with graph() as (driver, _), readable_errors():
+        policy = Policy(
+            usage_days or settings.retention_usage_days,
+            daily_days or settings.retention_daily_days,
+        )
+        done = run_compaction(
+            driver, now=datetime.now(UTC), policy=policy, database=settings.neo4j_database
+        )
+    console.print(
+        f"usage before {done.horizon:%Y-%m-%d}: {done.deleted} events now in daily sums "
+        f"({done.rolled} newly rolled up, {done.windows_carried} budget windows carried); "
+        f"days before {done.month_horizon:%Y-%m-%d}: {done.days_merged} daily sums folded "
+        "into months"
+    )
+
+
 @neo4j_cli.command("start")
 def neo4j_start() -> None:
     """Start the embedded Neo4j (or report the one already running)."""
@@ -147,7 +178,8 @@ def neo4j_status() -> None:
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
-    """`k=v` pairs; a value that reads as JSON (numbers, lists, true) is taken as JSON."""
+    """`k=v` pairs; a value that reads as JSON (numbers, lists, true, null) is taken as
+    JSON, an RFC 3339 time with an offset (2026-11-01T00:00:00Z) as a datetime."""
     params: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
@@ -156,8 +188,16 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
         try:
             params[key] = json.loads(raw)
         except json.JSONDecodeError:
-            params[key] = raw
+            params[key] = _instant_or_text(raw)
     return params
+
+
+def _instant_or_text(raw: str) -> Any:
+    try:
+        instant = datetime.fromisoformat(raw)
+    except ValueError:
+        return raw
+    return instant if "T" in raw and instant.tzinfo is not None else raw
 
 
 def print_rows(keys: list[str], rows: list[dict[str, Any]], csv_path: Path | None) -> None:
@@ -245,7 +285,6 @@ def pricing_import(
     litellm: Annotated[bool, typer.Option("--litellm", help="The file is a LiteLLM map.")] = True,
 ) -> None:
     """Import a LiteLLM price map; no PATH: the one bundled with an installed `litellm`."""
-    from datetime import UTC, datetime
 
     from app.pricing.litellm import default_litellm_map_path, read_litellm_map
     from app.pricing.routes import import_cards
@@ -273,7 +312,6 @@ def pricing_import(
 @limits_cli.command("apply")
 def limits_apply(path: Annotated[Path, typer.Argument(help="limits.yaml or .json")]) -> None:
     """Load the limits configuration from a file and make the budgets match it."""
-    from datetime import UTC, datetime
 
     import yaml
 
@@ -301,7 +339,6 @@ def import_usage(
     batch: Annotated[int, typer.Option(help="Events per transaction.")] = 5000,
 ) -> None:
     """Record usage events from a JSON-lines file through the ledger (safe to re-run)."""
-    from datetime import UTC, datetime
 
     from pydantic import ValidationError
     from rich.progress import Progress

@@ -20,8 +20,9 @@ from app.logs import configure_logging
 from app.pricing import routes as pricing_routes
 from app.pricing.store import CatalogCache, seed_default_catalog
 from app.reports import routes as report_routes
-from app.reports.store import RollupJob
+from app.reports.retention import Policy
 from app.settings import Settings, get_settings
+from app.upkeep import UpkeepJob
 from app.usage import routes as usage_routes
 
 logger = logging.getLogger(__name__)
@@ -52,12 +53,19 @@ def create_app(
         apply_schema(app.state.driver, settings.neo4j_database)
         seed_default_catalog(app.state.driver, settings.neo4j_database)
         app.state.dispatcher = Dispatcher(app.state.driver, settings.neo4j_database)
-        rollups = RollupJob(app.state.driver, settings.neo4j_database, settings.rollup_interval_s)
-        rollups.start()
+        upkeep = UpkeepJob(
+            app.state.driver,
+            settings.neo4j_database,
+            rollup_every_s=settings.rollup_interval_s,
+            compact_every_s=settings.compact_interval_s,
+            policy=Policy(settings.retention_usage_days, settings.retention_daily_days),
+            dispatcher=app.state.dispatcher,
+        )
+        upkeep.start()
         try:
             yield
         finally:
-            rollups.stop()
+            upkeep.stop()
             app.state.dispatcher.close()
             if driver is None:
                 app.state.driver.close()

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     platform_id: str = "default"
     # How often `serve` rolls new usage into the per-day sums the reports read (0: never).
     rollup_interval_s: float = 300.0
+    # How often `serve` compacts old usage (0: never; `costgraph compact` does it by hand):
+    # usage older than retention_usage_days becomes per-day sums, and per-day sums older
+    # than retention_daily_days per-month sums.
+    compact_interval_s: float = 86_400.0
+    retention_usage_days: int = Field(default=90, ge=1)
+    retention_daily_days: int = Field(default=365, ge=2)
 
 
 @lru_cache

@@ -70,8 +70,13 @@ def percentile(samples: list[float], q: float) -> float:
 
 
 def measure(http: httpx.Client, requests: int) -> dict[str, list[float]]:
-    body = {"amount_usd": "0.01", "task_id": "task-7", "project_id": "project-1",
-            "team_id": "team-1", "agent_id": "agent-1"}
+    body = {
+        "amount_usd": "0.01",
+        "task_id": "task-7",
+        "project_id": "project-1",
+        "team_id": "team-1",
+        "agent_id": "agent-1",
+    }
     times: dict[str, list[float]] = {"check": [], "reserve": []}
     for _ in range(20):  # warm plans and pools
         http.post("/v1/checks", json=body)
@@ -95,10 +100,16 @@ def budgets(http: httpx.Client) -> None:
         ("task", "task", "task-7", "project", "500"),
     ]
     for budget_id, kind, scope, parent, amount in tree:
-        http.post("/v1/budgets", json={
-            "id": budget_id, "allocated_to": {"kind": kind, "id": scope}, "parent_id": parent,
-            "amount_usd": amount, "period": "month",
-        }).raise_for_status()
+        http.post(
+            "/v1/budgets",
+            json={
+                "id": budget_id,
+                "allocated_to": {"kind": kind, "id": scope},
+                "parent_id": parent,
+                "amount_usd": amount,
+                "period": "month",
+            },
+        ).raise_for_status()
 
 
 def main() -> None:
@@ -109,8 +120,9 @@ def main() -> None:
     args = parser.parse_args()
     base = Settings()
     with tempfile.TemporaryDirectory(prefix="costgraph-bench-") as tmp:
-        server = EmbeddedNeo4j(Path(tmp), base.cache_dir, base.neo4j_version, heap="2g",
-                               pagecache="1g")
+        server = EmbeddedNeo4j(
+            Path(tmp), base.cache_dir, base.neo4j_version, heap="2g", pagecache="1g"
+        )
         uri, _ = server.start()
         try:
             run(uri, args.small, args.events, args.requests)
@@ -127,14 +139,18 @@ def run(uri: str, small: int, large: int, requests: int) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    api = uvicorn.Server(uvicorn.Config(create_app(settings, driver=driver), host="127.0.0.1",
-                                        port=port, log_level="warning"))
+    api = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, driver=driver), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
     threading.Thread(target=api.run, daemon=True).start()
     while not api.started:
         time.sleep(0.05)
     results = {}
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
-                      headers={"Authorization": f"Bearer {KEY}"}) as http:
+    with httpx.Client(
+        base_url=f"http://127.0.0.1:{port}", timeout=60, headers={"Authorization": f"Bearer {KEY}"}
+    ) as http:
         budgets(http)
         load(driver, catalog, 0, small)
         results[small] = measure(http, requests)

@@ -78,5 +78,8 @@ def graph(driver: neo4j.Driver) -> neo4j.Driver:
 @pytest.fixture
 def test_settings(tmp_path: Path) -> Settings:
     return Settings(
-        data_dir=tmp_path / "data", bootstrap_admin_key="test-admin-key", rollup_interval_s=0
+        data_dir=tmp_path / "data",
+        bootstrap_admin_key="test-admin-key",
+        rollup_interval_s=0,
+        compact_interval_s=0,
     )

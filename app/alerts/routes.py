@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
-from app.alerts import store
+from app.alerts import store, watch
 from app.alerts.model import AlertConfig, AlertError, Webhook
 from app.alerts.schemas import AlertConfigIn, AlertList, AlertOut
 from app.auth.deps import NeedsAdmin, NeedsRead, require
@@ -48,6 +50,19 @@ def list_alerts(
         database=settings.neo4j_database,
     )
     return AlertList(alerts=[to_out(a) for a in found])
+
+
+@router.post("/evaluate", response_model=AlertList, dependencies=[NeedsAdmin])
+def evaluate(request: Request, driver: DriverDep, settings: SettingsDep) -> AlertList:
+    """Raise the forecast and anomaly alerts due now (`serve` also does it every few
+    minutes) and send them to the channels; returns the alerts that are new."""
+    fired = watch.raise_alerts(driver, datetime.now(UTC), settings.neo4j_database)
+    if fired:
+        config = store.load_config(driver, settings.neo4j_database)
+        request.app.state.dispatcher.dispatch(config, fired, None)
+    return AlertList(
+        alerts=[to_out({k: v for k, v in asdict(a).items() if v is not None}) for a in fired]
+    )
 
 
 @router.post("/{alert_id}/ack", response_model=AlertOut)

@@ -17,7 +17,9 @@ def create_key(
 
 def find_principal(driver: neo4j.Driver, key: str, database: str | None) -> Principal | None:
     records, _, _ = driver.execute_query(
-        cypher("auth/find_key"), hash=key_hash(key), database_=database,
+        cypher("auth/find_key"),
+        hash=key_hash(key),
+        database_=database,
         routing_=neo4j.RoutingControl.READ,
     )
     if not records:

@@ -353,12 +353,12 @@ def settle(
     catalog = request.app.state.catalog.get(driver, settings.neo4j_database)
     try:
         priced = price_events([to_record(event, now)], catalog, now)
+        with _session(driver, settings.neo4j_database) as session:
+            recorded = session.execute_write(
+                holds.settle, reservation_id, priced[0], platform_id=settings.platform_id, now=now
+            )
     except EventsRejected as exc:
         raise rejected(exc, batch=False) from exc
-    with _session(driver, settings.neo4j_database) as session:
-        recorded = session.execute_write(
-            holds.settle, reservation_id, priced[0], platform_id=settings.platform_id, now=now
-        )
     announce(request, driver, settings.neo4j_database, recorded)
     return ingest_result(recorded)
 

@@ -21,6 +21,7 @@ from app.alerts.model import Alert, threshold_alerts
 from app.budgets.limits import run_action
 from app.budgets.model import Budget, BudgetState, Scope, Spend, Window, window_for
 from app.graph.queries import cypher
+from app.graph.values import native
 from app.usage.model import PricedEvent
 
 _LIMIT_PROPS = {
@@ -139,14 +140,53 @@ def backfill_window(tx: neo4j.ManagedTransaction, budget: Budget, window: Window
 
 
 def reconcile(tx: neo4j.ManagedTransaction | neo4j.Driver, budget_id: str, window: Window) -> Spend:
-    """The budget's spend in a window, recomputed by traversal over the usage."""
-    params = {"budget_id": budget_id, "start": window.start, "end": window.end}
+    """The budget's spend in a window, recomputed by traversal over the usage.
+
+    Once usage has been compacted (deleted after being rolled into per-day sums), a
+    window counts the usage still kept plus what compaction carried into it; a window
+    that ended before the compaction horizon is history and is its own record."""
+    kept = _single(tx, "budgets/window_carry", {"id": window_id(budget_id, window)})
+    horizon = native(kept["horizon"])
+    if horizon is not None and window.end <= horizon:
+        return Spend(spent_nanos=int(kept["spent_nanousd"] or 0), tokens=int(kept["tokens"] or 0))
+    start = window.start if horizon is None else max(window.start, horizon)
+    record = _single(
+        tx, "budgets/reconcile", {"budget_id": budget_id, "start": start, "end": window.end}
+    )
+    return Spend(
+        spent_nanos=int(record["spent_nanousd"]) + int(kept["carried_nanousd"]),
+        tokens=int(record["tokens"]) + int(kept["carried_tokens"]),
+    )
+
+
+def carry_windows(tx: neo4j.ManagedTransaction, since: datetime | None, horizon: datetime) -> int:
+    """Before compaction deletes the usage in [since, horizon), add its spend to the
+    windows that run across the horizon, so reconcile() still equals them; the windows
+    that end before the horizon keep their totals as they are. Returns windows carried."""
+    rows = []
+    for record in list(tx.run(cypher("budgets/spanning_windows"), horizon=horizon)):
+        start = native(record["start"])
+        if since is not None:
+            start = max(start, since)
+        raw = _single(
+            tx,
+            "budgets/reconcile",
+            {"budget_id": record["budget_id"], "start": start, "end": horizon},
+        )
+        rows.append(
+            {"id": record["id"], "nanos": int(raw["spent_nanousd"]), "tokens": int(raw["tokens"])}
+        )
+    tx.run(cypher("budgets/carry_spend"), rows=rows).consume()
+    return len(rows)
+
+
+def _single(
+    tx: neo4j.ManagedTransaction | neo4j.Driver, name: str, params: Mapping[str, Any]
+) -> neo4j.Record:
     if isinstance(tx, neo4j.Driver):
-        records, _, _ = tx.execute_query(cypher("budgets/reconcile"), params)
-        record = records[0]
-    else:
-        record = tx.run(cypher("budgets/reconcile"), params).single(strict=True)
-    return Spend(spent_nanos=int(record["spent_nanousd"]), tokens=int(record["tokens"]))
+        records, _, _ = tx.execute_query(cypher(name), dict(params))
+        return records[0]
+    return tx.run(cypher(name), dict(params)).single(strict=True)
 
 
 def get_budget(tx: neo4j.ManagedTransaction, budget_id: str) -> tuple[Budget, list[str]] | None:

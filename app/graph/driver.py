@@ -52,8 +52,12 @@ def connect(settings: Settings) -> Connection:
         return Connection(settings.neo4j_uri, auth, settings.neo4j_database, None, False)
     embedded = embedded_from(settings)
     uri, started = embedded.start()
-    logger.info("embedded Neo4j %s on %s (%s)", settings.neo4j_version, uri,
-                "started" if started else "already running")
+    logger.info(
+        "embedded Neo4j %s on %s (%s)",
+        settings.neo4j_version,
+        uri,
+        "started" if started else "already running",
+    )
     return Connection(uri, None, settings.neo4j_database, embedded, started)
 
 
@@ -66,7 +70,9 @@ MAX_RETRY_TIME_S = 120.0
 def make_driver(uri: str, auth: tuple[str, str] | None) -> neo4j.Driver:
     """The one way the app (and its tests) configure a driver."""
     return neo4j.GraphDatabase.driver(
-        uri, auth=auth, notifications_min_severity="OFF",
+        uri,
+        auth=auth,
+        notifications_min_severity="OFF",
         max_transaction_retry_time=MAX_RETRY_TIME_S,
     )
 
@@ -98,7 +104,8 @@ def schema_ready(driver: neo4j.Driver, database: str | None = None) -> bool:
     """Neo4j answers and every constraint of schema.cypher exists."""
     try:
         records, _, _ = driver.execute_query(
-            cypher("admin/constraint_names"), database_=database,
+            cypher("admin/constraint_names"),
+            database_=database,
             routing_=neo4j.RoutingControl.READ,
         )
     except (ServiceUnavailable, Neo4jError, OSError):

@@ -131,8 +131,14 @@ class EmbeddedNeo4j:
         shutil.rmtree(staging, ignore_errors=True)
         logger.info("resolving Neo4j %s jars into %s", self.version, self.lib_dir)
         command = [
-            mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-            "-DincludeScope=runtime", f"-DoutputDirectory={staging}",
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={staging}",
             f"-Dneo4j.version={self.version}",
         ]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -244,14 +250,24 @@ class EmbeddedNeo4j:
             port = self._choose_port()
             conf = self._write_config(port)
             command = [
-                java, f"-Xms{min_heap(self.heap)}", f"-Xmx{self.heap}", *JVM_FLAGS,
-                "-cp", f"{lib}/*", MAIN_CLASS, f"--home-dir={self.home}",
-                f"--config-dir={conf}", "--console-mode",
+                java,
+                f"-Xms{min_heap(self.heap)}",
+                f"-Xmx{self.heap}",
+                *JVM_FLAGS,
+                "-cp",
+                f"{lib}/*",
+                MAIN_CLASS,
+                f"--home-dir={self.home}",
+                f"--config-dir={conf}",
+                "--console-mode",
             ]
             with open(self.console_log, "ab") as log:
                 process = subprocess.Popen(
-                    command, stdout=log, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL, start_new_session=True,
+                    command,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
                 )
             self._pid_file.write_text(f"{process.pid}\n")
             self._port_file.write_text(f"{port}\n")

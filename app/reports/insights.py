@@ -4,11 +4,12 @@ rules, shaped for the wire."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import neo4j
 
-from app.budgets.model import window_for
+from app.budgets.model import Window, window_for
 from app.errors import UnknownModel
 from app.money import format_usd, usd_to_nanos
 from app.pricing.model import Catalog, RateCard
@@ -16,7 +17,9 @@ from app.reports import store
 from app.reports.model import (
     TRAILING_DAYS,
     AgentServing,
+    Anomaly,
     Dimension,
+    Projection,
     Recommendation,
     allocate_shared,
     burning_too_fast,
@@ -86,9 +89,23 @@ def forecast(driver: neo4j.Driver, now: datetime, database: str | None = None) -
     )
 
 
-def _budget_forecasts(
-    driver: neo4j.Driver, now: datetime, database: str | None
-) -> list[BudgetForecast]:
+@dataclass(frozen=True)
+class BudgetProjection:
+    """A budget with an amount, its current window, and where the window's spend is going."""
+
+    budget_id: str
+    scope_kind: str
+    scope_id: str
+    amount_nanos: int
+    window: Window
+    projection: Projection
+
+
+def budget_projections(
+    driver: neo4j.Driver, now: datetime, database: str | None = None
+) -> list[BudgetProjection]:
+    """Every budget with an amount and a period, projected to the end of its current window
+    (linear on the window so far, and on the trailing 7 days)."""
     budgets = [b for b in store.budgets_in_force(driver, database) if b.period != "total"]
     if not budgets:
         return []
@@ -106,25 +123,74 @@ def _budget_forecasts(
     for b in budgets:
         window = windows[b.budget_id]
         spent, trailing = spend.get(b.budget_id, (0, 0))
-        p = project_window(spent, trailing, window, now)
         out.append(
-            BudgetForecast(
+            BudgetProjection(
                 budget_id=b.budget_id,
                 scope_kind=b.scope_kind,
                 scope_id=b.scope_id,
-                window_start=window.start,
-                window_end=window.end,
-                amount_usd=format_usd(b.amount_nanos),
-                spent_usd=format_usd(spent),
-                percent_used=str(percent(spent, b.amount_nanos)),
-                percent_elapsed=str(percent(p.elapsed_fraction, 1)),
-                projected_linear_usd=format_usd(p.linear_nanos),
-                projected_trailing_usd=format_usd(p.trailing_nanos_projected),
-                projected_percent=str(percent(p.linear_nanos, b.amount_nanos)),
-                burning_too_fast=burning_too_fast(spent, b.amount_nanos, p.elapsed_fraction),
+                amount_nanos=b.amount_nanos,
+                window=window,
+                projection=project_window(spent, trailing, window, now),
             )
         )
     return out
+
+
+def _budget_forecasts(
+    driver: neo4j.Driver, now: datetime, database: str | None
+) -> list[BudgetForecast]:
+    return [
+        BudgetForecast(
+            budget_id=b.budget_id,
+            scope_kind=b.scope_kind,
+            scope_id=b.scope_id,
+            window_start=b.window.start,
+            window_end=b.window.end,
+            amount_usd=format_usd(b.amount_nanos),
+            spent_usd=format_usd(b.projection.spent_nanos),
+            percent_used=str(percent(b.projection.spent_nanos, b.amount_nanos)),
+            percent_elapsed=str(percent(b.projection.elapsed_fraction, 1)),
+            projected_linear_usd=format_usd(b.projection.linear_nanos),
+            projected_trailing_usd=format_usd(b.projection.trailing_nanos_projected),
+            projected_percent=str(percent(b.projection.linear_nanos, b.amount_nanos)),
+            burning_too_fast=burning_too_fast(
+                b.projection.spent_nanos, b.amount_nanos, b.projection.elapsed_fraction
+            ),
+        )
+        for b in budget_projections(driver, now, database)
+    ]
+
+
+def find_anomalies(
+    driver: neo4j.Driver,
+    *,
+    start: datetime,
+    end: datetime,
+    threshold_percent: int,
+    trailing_days: int,
+    database: str | None = None,
+) -> list[tuple[str, Anomaly]]:
+    """("project" or "agent", the day) for each day in [start, end) on which a project or
+    an agent spent more than ``threshold_percent`` of its average over the days before."""
+    days = day_range(start, end)
+    since = start - timedelta(days=trailing_days)
+    found: list[tuple[str, Anomaly]] = []
+    for kind in ("project", "agent"):
+        rows = store.rollup(
+            driver, Dimension(kind), start=since, end=end, bucket="day", database=database
+        )
+        for key, series in daily_series(rows).items():
+            found.extend(
+                (kind, a)
+                for a in detect_anomalies(
+                    key,
+                    series,
+                    days,
+                    trailing_days=trailing_days,
+                    threshold_percent=threshold_percent,
+                )
+            )
+    return found
 
 
 def anomalies(
@@ -138,27 +204,24 @@ def anomalies(
 ) -> Anomalies:
     """Days in [start, end) on which a project or an agent spent more than
     ``threshold_percent`` of its average over the ``trailing_days`` before."""
-    days = day_range(start, end)
-    since = start - timedelta(days=trailing_days)
-    found: list[AnomalyOut] = []
-    for kind in ("project", "agent"):
-        rows = store.rollup(
-            driver, Dimension(kind), start=since, end=end, bucket="day", database=database
+    found = [
+        AnomalyOut(
+            kind=kind,
+            key=a.key,
+            day=a.day.isoformat(),
+            cost_usd=format_usd(a.cost_nanos),
+            trailing_average_usd=format_usd(a.trailing_average_nanos),
+            ratio_percent=str(a.ratio_percent),
         )
-        for key, series in daily_series(rows).items():
-            for a in detect_anomalies(
-                key, series, days, trailing_days=trailing_days, threshold_percent=threshold_percent
-            ):
-                found.append(
-                    AnomalyOut(
-                        kind=kind,
-                        key=a.key,
-                        day=a.day.isoformat(),
-                        cost_usd=format_usd(a.cost_nanos),
-                        trailing_average_usd=format_usd(a.trailing_average_nanos),
-                        ratio_percent=str(a.ratio_percent),
-                    )
-                )
+        for kind, a in find_anomalies(
+            driver,
+            start=start,
+            end=end,
+            threshold_percent=threshold_percent,
+            trailing_days=trailing_days,
+            database=database,
+        )
+    ]
     found.sort(key=lambda a: (a.day, a.kind, a.key or ""))
     return Anomalies(
         start=start,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import neo4j
 
 from app.graph.queries import cypher
+from app.graph.values import native
 from app.pricing.model import Usage
 from app.reports.model import (
     AgentModelUsage,
@@ -24,8 +23,6 @@ from app.reports.model import (
 )
 from app.usage.store import TAG_PREFIX
 
-logger = logging.getLogger(__name__)
-
 EXPORT_PAGE = 5000
 
 
@@ -37,17 +34,6 @@ def run(
         cypher(query), params, database_=database, routing_=neo4j.RoutingControl.READ
     )
     return [native(record.data()) for record in records]
-
-
-def native(value: Any) -> Any:
-    """Neo4j temporal values as Python ones, recursively through lists and maps."""
-    if hasattr(value, "to_native"):
-        return value.to_native()
-    if isinstance(value, dict):
-        return {k: native(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [native(v) for v in value]
-    return value
 
 
 def rollup(
@@ -299,35 +285,3 @@ def refresh_rollups(
         cypher("reports/advance_rollups"), fresh_since=now - margin, database_=database
     )
     return total
-
-
-class RollupJob:
-    """Rolls new usage into the per-day sums every `interval_s`, on a daemon thread.
-
-    Reports are identical with or without it; it keeps them fast. Several replicas
-    may run it at once: each refresh takes the roll-up lock in the graph."""
-
-    def __init__(self, driver: neo4j.Driver, database: str | None, interval_s: float) -> None:
-        self.driver = driver
-        self.database = database
-        self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self.interval_s > 0:
-            self._thread = threading.Thread(target=self._run, name="rollups", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                rolled = refresh_rollups(self.driver, now=datetime.now(UTC), database=self.database)
-                logger.info("rolled %d usage events into daily sums", rolled)
-            except neo4j.exceptions.Neo4jError:
-                logger.exception("roll-up refresh failed; retrying in %.0fs", self.interval_s)

@@ -14,7 +14,14 @@ from app.budgets import store as budget_store
 from app.errors import Conflict
 from app.pricing.model import Catalog
 from app.usage import store
-from app.usage.model import PricedEvent, UsageRecord, first_occurrences, price_events
+from app.usage.model import (
+    EventsRejected,
+    PricedEvent,
+    UsageRecord,
+    first_occurrences,
+    older_than_horizon,
+    price_events,
+)
 
 logger = logging.getLogger(__name__)
 # A concurrent batch may create an event id between our duplicate check and our
@@ -51,6 +58,9 @@ def _write(
     first = first_occurrences([e.record.event_id for e in priced])
     known = store.existing_results(tx, list(first))
     new = [priced[i] for event_id, i in first.items() if event_id not in known]
+    horizon = store.compaction_horizon(tx)
+    if horizon is not None and (too_old := older_than_horizon(priced, horizon, known)):
+        raise EventsRejected(too_old)
     store.write_events(tx, new, platform_id=platform_id)
     effects = budget_store.apply_usage(tx, new)
     fresh = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -94,10 +94,29 @@ def _check(index: int, record: UsageRecord, catalog: Catalog, now: datetime) -> 
         return Rejection(index, "model", f"unknown model {record.model!r}{hint}", True, suggestions)
     if catalog.card_at(model_id, record.timestamp) is None:
         return Rejection(
-            index, "timestamp",
+            index,
+            "timestamp",
             f"{model_id} has no price in force at {record.timestamp.isoformat()}",
         )
     return None
+
+
+def older_than_horizon(
+    events: Sequence[PricedEvent], horizon: datetime, known: Collection[str] = ()
+) -> list[Rejection]:
+    """New events (ids not in ``known``) that can no longer be recorded: their day has
+    been compacted into sums and its event ids forgotten, so a repeat could not be told
+    from a new event."""
+    return [
+        Rejection(
+            index,
+            "timestamp",
+            f"{event.record.timestamp.isoformat()} is before {horizon.isoformat()}: usage "
+            "before then is kept only as daily totals and can no longer be recorded",
+        )
+        for index, event in enumerate(events)
+        if event.record.timestamp < horizon and event.record.event_id not in known
+    ]
 
 
 def first_occurrences(event_ids: Sequence[str]) -> dict[str, int]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import neo4j
-from fastapi import APIRouter, Body, Query, Request
-from pydantic import AwareDatetime, Discriminator, Tag
+from fastapi import APIRouter, Body, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel, Discriminator, Tag
 
 from app.alerts.store import load_config
 from app.auth.deps import NeedsIngest, NeedsRead
@@ -96,7 +96,7 @@ def post_usage(
     request: Request,
     driver: DriverDep,
     settings: SettingsDep,
-) -> IngestResult:
+) -> Response:
     """Record one event or a batch (all or nothing); a repeated event_id changes nothing."""
     is_batch = isinstance(payload, UsageBatch)
     events = payload.events if isinstance(payload, UsageBatch) else [payload]
@@ -117,7 +117,13 @@ def post_usage(
     except EventsRejected as exc:
         raise rejected(exc, is_batch) from exc
     announce(request, driver, settings.neo4j_database, recorded)
-    return ingest_result(recorded)
+    return json_response(ingest_result(recorded))
+
+
+def json_response(model: BaseModel) -> Response:
+    """The model as JSON, serialised once by pydantic (a batch answer has 10,000 results;
+    FastAPI would validate and encode it again)."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 def announce(
@@ -186,15 +192,22 @@ def summary(
     team_id: str | None = None,
     agent_id: str | None = None,
 ) -> Summary:
-    """Totals for the current day, week or month (UTC), or all time."""
+    """Totals for the current day, week or month (UTC), or all time.
+
+    Without an agent the totals come from the daily roll-ups (and so include compacted
+    history); one agent's totals come from the usage kept per call."""
     window = window_for("total" if period == "all" else period, "UTC", datetime.now(UTC))
+    params: dict[str, Any] = {
+        "start": window.start,
+        "end": window.end,
+        "project_id": project_id,
+        "team_id": team_id,
+    }
+    if agent_id is not None:
+        params["agent_id"] = agent_id
     records, _, _ = driver.execute_query(
-        cypher("usage/summary"),
-        start=window.start,
-        end=window.end,
-        project_id=project_id,
-        team_id=team_id,
-        agent_id=agent_id,
+        cypher("usage/summary" if agent_id is None else "usage/summary_for_agent"),
+        params,
         database_=settings.neo4j_database,
         routing_=neo4j.RoutingControl.READ,
     )

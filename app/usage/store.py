@@ -25,14 +25,16 @@ class StoredResult:
     cost: Cost
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _usage_properties(event: PricedEvent) -> dict[str, Any]:
     r = event.record
     u = r.usage
-    timestamp = r.timestamp.astimezone(UTC)
+    day = r.timestamp.astimezone(UTC).date()
     props: dict[str, Any] = {
         "event_id": r.event_id,
-        "timestamp": timestamp,
-        "day": timestamp.date().isoformat(),
+        "day": day.isoformat(),
         "input_tokens": u.input_tokens,
         "output_tokens": u.output_tokens,
         "cache_read_tokens": u.cache_read_tokens,
@@ -45,7 +47,6 @@ def _usage_properties(event: PricedEvent) -> dict[str, Any]:
         "provider": event.card.provider,
         "price_version": event.card.version,
         "tags": [f"{k}={v}" for k, v in r.tags],
-        "recorded_at": datetime.now(UTC),
     }
     for key in ("agent_id", "agent_type", "run_id", "task_id", "project_id", "team_id"):
         value = getattr(r, key)
@@ -90,11 +91,16 @@ def _parent(r: UsageRecord, kinds: tuple[str, ...]) -> tuple[str | None, str | N
 
 
 def ingest_row(event: PricedEvent, platform_id: str) -> dict[str, Any]:
-    """The parameters of one event for cypher/usage/ingest.cypher."""
+    """The parameters of one event for cypher/usage/ingest.cypher. The timestamp goes as
+    epoch seconds and nanoseconds: the driver packs a datetime far more slowly than two
+    integers, and the server makes the datetime from them exactly."""
     r = event.record
     attach_kind, attach_id = _attachment(r, platform_id)
+    since_epoch = r.timestamp - EPOCH
     return {
         "usage": _usage_properties(event),
+        "ts_s": since_epoch.days * 86_400 + since_epoch.seconds,
+        "ts_ns": since_epoch.microseconds * 1000,
         "cost": _cost_properties(event),
         "price_version": event.card.version,
         "run_id": r.run_id,
@@ -154,6 +160,12 @@ def cost_from_properties(props: dict[str, Any]) -> Cost:
     )
 
 
+def compaction_horizon(tx: neo4j.ManagedTransaction) -> datetime | None:
+    """Usage older than this has been compacted into per-day sums (None: nothing yet)."""
+    horizon = tx.run(cypher("retention/horizon")).single(strict=True)["horizon"]
+    return None if horizon is None else horizon.to_native()
+
+
 def existing_results(
     tx: neo4j.ManagedTransaction, event_ids: Sequence[str]
 ) -> dict[str, StoredResult]:
@@ -178,5 +190,7 @@ def write_events(
         return 0
     tx.run(cypher("usage/merge_scopes"), scope_params(events, platform_id)).consume()
     rows = [ingest_row(e, platform_id) for e in events]
-    record = tx.run(cypher("usage/ingest"), rows=rows).single(strict=True)
+    record = tx.run(cypher("usage/ingest"), rows=rows, recorded_at=datetime.now(UTC)).single(
+        strict=True
+    )
     return int(record["written"])

@@ -7,14 +7,17 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
+import neo4j
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from app.alerts.model import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from app.auth.store import create_key
 
 SECRET = "a-secret-of-sixteen+"
 
@@ -121,3 +124,52 @@ def test_bad_config_is_a_problem(client: TestClient) -> None:
     bad = client.put("/v1/alerts/config", json={"emails": ["ops@example.org"]})
     assert bad.status_code == 422
     assert "smtp" in bad.json()["detail"]
+
+
+def test_an_unusual_day_is_raised_once_and_sent(client: TestClient, hook: str) -> None:
+    Receiver.fail_first = 0
+    config = {"webhooks": [{"url": hook, "secret": SECRET, "topics": ["budget.warning"]}]}
+    assert client.put("/v1/alerts/config", json=config).status_code == 200
+    last = datetime.now(UTC) - timedelta(minutes=1)
+    day = datetime.combine(last.date(), datetime.min.time(), tzinfo=UTC)
+    quiet = [
+        {
+            "event_id": f"quiet-{k}",
+            "timestamp": (day - timedelta(days=k) + timedelta(hours=12)).isoformat(),
+            "model": "gpt-4o-mini",
+            "input_tokens": 100_000,  # $0.015 a day
+            "project_id": "q",
+        }
+        for k in range(1, 8)
+    ]
+    loud = {
+        "event_id": "loud",
+        "timestamp": last.isoformat(),
+        "model": "gpt-4o-mini",
+        "input_tokens": 400_000,  # $0.06: 400% of the week's average
+        "project_id": "q",
+    }
+    client.post("/v1/usage", json={"events": [*quiet, loud]}).raise_for_status()
+
+    raised = client.post("/v1/alerts/evaluate")
+    assert raised.status_code == 200
+    [alert] = raised.json()["alerts"]
+    assert (alert["kind"], alert["observed"], alert["limit"]) == (
+        "anomaly", "0.060000000", "0.015000000",
+    )  # fmt: skip
+    assert client.post("/v1/alerts/evaluate").json() == {"alerts": []}
+    assert [a["id"] for a in client.get("/v1/alerts?level=anomaly").json()["alerts"]] == [
+        alert["id"]
+    ]
+    wait_for(lambda: len(Receiver.received) >= 1)
+    headers, body = Receiver.received[0]
+    assert json.loads(body)["topic"] == "budget.warning"
+    assert verify_signature(SECRET, body, int(headers[TIMESTAMP_HEADER]), headers[SIGNATURE_HEADER])
+
+
+def test_only_admins_evaluate_alerts(client: TestClient, graph: neo4j.Driver) -> None:
+    with graph.session() as session:
+        session.execute_write(create_key, key="read-only", name="dash", scopes=frozenset({"read"}))
+    reader = {"Authorization": "Bearer read-only"}
+    assert client.post("/v1/alerts/evaluate", headers=reader).status_code == 403
+    assert client.get("/v1/alerts", headers=reader).status_code == 200

@@ -66,20 +66,20 @@ def test_import_usage_then_query_a_named_file(env: neo4j.Driver, tmp_path: Path)
         "query",
         "usage/summary",
         "--param",
-        "start=null",
+        "start=2026-01-01T00:00:00Z",
         "--param",
-        "end=null",
+        "end=2026-01-02T00:00:00Z",
         "--param",
         "project_id=p",
         "--param",
         "team_id=null",
-        "--param",
-        "agent_id=null",
         "--csv",
         str(out),
     )
     header, row = out.read_text().splitlines()[:2]
-    assert header.startswith("total_nanousd") and row.split(",")[5] == "0"
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    assert values["events"] == "5" and values["input_tokens"] == "5000"
+    assert int(values["total_nanousd"]) == 5 * (1000 * 150 + 100 * 600)  # $0.15 / $0.60 per M
 
 
 def test_limits_apply_from_yaml(env: neo4j.Driver, tmp_path: Path) -> None:

@@ -56,8 +56,17 @@ def budget(**changes: object) -> Budget:
 
 @pytest.mark.parametrize(
     ("threshold", "level"),
-    [(10, "info"), (50, "info"), (79, "info"), (80, "warning"), (94, "warning"),
-     (95, "critical"), (99, "critical"), (100, "exceeded"), (150, "exceeded")],
+    [
+        (10, "info"),
+        (50, "info"),
+        (79, "info"),
+        (80, "warning"),
+        (94, "warning"),
+        (95, "critical"),
+        (99, "critical"),
+        (100, "exceeded"),
+        (150, "exceeded"),
+    ],
 )
 def test_level_for(threshold: int, level: str) -> None:
     assert level_for(threshold) == level
@@ -99,8 +108,11 @@ def test_alert_id_refuses_naive_times() -> None:
 
 def test_threshold_alerts_carry_levels_and_ids() -> None:
     alerts = threshold_alerts(budget(), APRIL, 100 * USD, 290 * USD)
-    assert [(a.threshold, a.level) for a in alerts] == [(50, "info"), (80, "warning"),
-                                                       (95, "critical")]
+    assert [(a.threshold, a.level) for a in alerts] == [
+        (50, "info"),
+        (80, "warning"),
+        (95, "critical"),
+    ]
     assert alerts[1].id == alert_id("arpg-monthly", APRIL.start, 80)
     assert all(a.observed == 290 * USD and a.limit == 300 * USD for a in alerts)
     over = threshold_alerts(budget(), APRIL, 290 * USD, 301 * USD)

@@ -194,9 +194,19 @@ def test_a_skipped_calendar_day_has_no_window() -> None:
 
 # Zones with DST changes at or across local midnight, where a day can begin
 # at 01:00 or a late-evening hour can repeat after the date has changed.
-ZONES = ["UTC", "Europe/Berlin", "America/New_York", "America/Santiago", "America/Havana",
-         "Asia/Beirut", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Chatham",
-         "America/St_Johns", "Pacific/Apia"]
+ZONES = [
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Santiago",
+    "America/Havana",
+    "Asia/Beirut",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+    "America/St_Johns",
+    "Pacific/Apia",
+]
 INSTANTS = st.datetimes(datetime(1990, 1, 1), datetime(2035, 1, 1), timezones=st.just(UTC))
 
 
