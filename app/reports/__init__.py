@@ -6,6 +6,7 @@ The DataFrame functions are importable from here for notebooks, e.g.
 
 from app.reports.frames import (
     agent_type_share,
+    budget_vs_actual,
     cache_savings,
     cost_by,
     cost_per_period,
@@ -19,6 +20,7 @@ from app.reports.frames import (
 
 __all__ = [
     "agent_type_share",
+    "budget_vs_actual",
     "cache_savings",
     "cost_by",
     "cost_per_period",

@@ -172,6 +172,21 @@ def cache_savings(
     return _report("cache_savings", driver, start, end, database)
 
 
+def budget_vs_actual(
+    driver: neo4j.Driver,
+    *,
+    at: When = None,
+    root: str | None = None,
+    database: str | None = None,
+) -> pd.DataFrame:
+    """Each budget's window holding ``at`` (default: now) down the PARENT_OF tree, with its
+    amount, spent, reserved, remaining, % used and its children's spent, in nano-USD."""
+    when = _instant(at, "at") or datetime.now(UTC)
+    return rows_frame(
+        store.run(driver, "reports/budget_vs_actual", database=database, at=when, root=root)
+    )
+
+
 def provider_comparison(
     driver: neo4j.Driver, *, start: When = None, end: When = None, database: str | None = None
 ) -> pd.DataFrame:

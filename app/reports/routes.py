@@ -35,6 +35,8 @@ from app.reports.schemas import (
     Anomalies,
     Breakdown,
     BreakdownRow,
+    BudgetActual,
+    BudgetVsActual,
     CacheSaving,
     CacheSavings,
     Chargeback,
@@ -240,6 +242,48 @@ def cache_savings(
     ]
     saved = sum(r["saved_nanousd"] or 0 for r in rows)
     return CacheSavings(start=lo, end=hi, saved_usd=format_usd(saved), models=models)
+
+
+@router.get("/v1/reports/budgets", response_model=BudgetVsActual)
+def budget_vs_actual(
+    driver: DriverDep,
+    settings: SettingsDep,
+    at: Instant = None,
+    root: Annotated[str | None, Query(description="a budget id: it and the budgets below")] = None,
+) -> BudgetVsActual:
+    """Budget vs actual down the PARENT_OF tree, parents first: each budget's window holding
+    `at` (default: now), with the children's spent next to the parent's."""
+    try:
+        when = parse_instant(at, "at") if at else datetime.now(UTC)
+    except ReportError as exc:
+        raise InvalidInput(str(exc)) from exc
+    rows = store.run(
+        driver, "reports/budget_vs_actual", database=settings.neo4j_database, at=when, root=root
+    )
+    return BudgetVsActual(at=when, budgets=[_budget_actual(r) for r in rows])
+
+
+def _budget_actual(r: dict[str, Any]) -> BudgetActual:
+    def usd(value: int | None) -> str | None:
+        return None if value is None else format_usd(value)
+
+    amount = r["amount_nanousd"]
+    return BudgetActual(
+        budget_id=r["budget_id"],
+        parent_id=r["parent_id"],
+        depth=r["depth"],
+        period=r["period"],
+        kind=r["kind"],
+        window_start=r["window_start"],
+        window_end=r["window_end"],
+        amount_usd=usd(amount),
+        spent_usd=format_usd(r["spent_nanousd"]),
+        reserved_usd=format_usd(r["reserved_nanousd"]),
+        remaining_usd=usd(r["remaining_nanousd"]),
+        percent_used=None if (p := share(r["spent_nanousd"], amount or 0)) is None else str(p),
+        children=r["children"],
+        children_spent_usd=format_usd(r["children_spent_nanousd"]),
+    )
 
 
 @router.get("/v1/reports/providers", response_model=ProviderComparison)

@@ -70,6 +70,28 @@ class CacheSavings(BaseModel):
     models: list[CacheSaving]
 
 
+class BudgetActual(BaseModel):
+    budget_id: str
+    parent_id: str | None
+    depth: int
+    period: str
+    kind: str
+    window_start: datetime | None
+    window_end: datetime | None
+    amount_usd: str | None
+    spent_usd: str
+    reserved_usd: str
+    remaining_usd: str | None
+    percent_used: str | None
+    children: int
+    children_spent_usd: str
+
+
+class BudgetVsActual(BaseModel):
+    at: datetime
+    budgets: list[BudgetActual]
+
+
 class ProviderRow(BaseModel):
     provider: str | None
     events: int

@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.reports import exports
 from app.reports.model import FOCUS_COLUMNS, USAGE_COLUMNS, period_window
-from app.reports.routes import router
 from app.settings import Settings
 
 MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "gpt-4o", "gpt-4o-mini", "gemini-2.5-flash")
@@ -37,16 +36,6 @@ FOCUS_REQUIRED = (
     "ListUnitPrice", "PricingQuantity", "PricingUnit", "ConsumedQuantity", "ConsumedUnit",
     "ResourceId", "ResourceName", "SubAccountId", "SubAccountName", "Tags",
 )  # fmt: skip
-
-
-@pytest.fixture
-def client(graph: neo4j.Driver, test_settings: Settings) -> Iterator[TestClient]:
-    """The app with the reports router (included here if the app does not include it yet)."""
-    app = create_app(test_settings, driver=graph)
-    if not any(getattr(r, "path", "") == "/v1/usage/breakdown" for r in app.routes):
-        app.include_router(router)
-    with TestClient(app, headers={"Authorization": "Bearer test-admin-key"}) as http:
-        yield http
 
 
 def fleet(seed: int, now: datetime, events: int) -> tuple[list[dict[str, Any]], pd.DataFrame]:
@@ -363,8 +352,6 @@ def test_bad_arguments_are_problems(client: TestClient, path: str, params: dict[
 
 def test_reports_need_a_key(graph: neo4j.Driver, test_settings: Settings) -> None:
     app = create_app(test_settings, driver=graph)
-    if not any(getattr(r, "path", "") == "/v1/usage/breakdown" for r in app.routes):
-        app.include_router(router)
     with TestClient(app) as anonymous:
         assert anonymous.get("/v1/usage/breakdown", params={"by": "team"}).status_code == 401
         assert anonymous.get("/v1/export/focus.csv").status_code == 401
@@ -711,3 +698,58 @@ def test_allocation_and_chargeback_split_shared_agents_exactly(client: TestClien
 
 def usd_nanos(text: str) -> int:
     return int(Decimal(text) * 10**9)
+
+
+def test_budget_vs_actual_down_the_tree(client: TestClient) -> None:
+    """Spent per budget equals the events under its scope and its child budgets' scopes,
+    summed here from the costs the ledger returned; children's spent sits beside it."""
+    tree = [
+        ("org", "platform", "default", None, "100"),
+        ("games", "team", "games", "org", "50"),
+        ("arpg", "project", "arpg", "games", "40"),
+        ("puzzle", "project", "puzzle", "games", "40"),  # over-allocated: 80 under 50
+        ("index", "project", "index", None, "10"),  # under org: the default follows the tree
+    ]
+    events = [
+        {"event_id": f"{project}-{i}", "model": "gpt-4o", "input_tokens": 1000 * (i + 1),
+         "output_tokens": 100 * i, "project_id": project, "team_id": team}
+        for project, team in (("arpg", "games"), ("puzzle", "games"), ("index", "search"))
+        for i in range(4)
+    ]  # fmt: skip
+    answer = client.post("/v1/usage", json={"events": events[:1] + events[4:5] + events[8:9]})
+    answer.raise_for_status()  # the tree exists before the budgets are made
+    for budget_id, kind, scope, parent, amount in tree:
+        body = {"id": budget_id, "allocated_to": {"kind": kind, "id": scope},
+                "parent_id": parent, "amount_usd": amount, "period": "month"}  # fmt: skip
+        client.post("/v1/budgets", json=body).raise_for_status()
+    rest = [e for i, e in enumerate(events) if i not in (0, 4, 8)]
+    client.post("/v1/usage", json={"events": rest}).raise_for_status()
+    cost = {
+        r["event_id"]: Decimal(r["cost"]["total_usd"])
+        for r in answer.json()["results"]
+        + client.post("/v1/usage", json={"events": rest}).json()["results"]
+    }
+    by_project = {
+        p: sum(v for k, v in cost.items() if k.startswith(p)) for p in ("arpg", "puzzle", "index")
+    }
+    expected = {
+        "org": sum(by_project.values()),
+        "games": by_project["arpg"] + by_project["puzzle"],
+        "arpg": by_project["arpg"],
+        "puzzle": by_project["puzzle"],
+        "index": by_project["index"],
+    }
+    rows = client.get("/v1/reports/budgets").json()["budgets"]
+    got = {r["budget_id"]: r for r in rows}
+    assert [r["budget_id"] for r in rows] == ["org", "games", "index", "arpg", "puzzle"]
+    for budget_id, _, _, parent, amount in tree:
+        row = got[budget_id]
+        assert Decimal(row["spent_usd"]) == expected[budget_id], budget_id
+        assert Decimal(row["remaining_usd"]) == Decimal(amount) - expected[budget_id]
+        assert row["parent_id"] == (parent or ("org" if budget_id == "index" else None))
+    assert Decimal(got["org"]["children_spent_usd"]) == expected["games"] + expected["index"]
+    assert Decimal(got["games"]["children_spent_usd"]) == expected["games"]
+    assert (got["org"]["children"], got["games"]["children"], got["arpg"]["children"]) == (2, 2, 0)
+    assert (got["org"]["depth"], got["games"]["depth"], got["arpg"]["depth"]) == (0, 1, 2)
+    sub = client.get("/v1/reports/budgets", params={"root": "games"}).json()["budgets"]
+    assert sorted(r["budget_id"] for r in sub) == ["arpg", "games", "puzzle"]
