@@ -8,6 +8,7 @@ roll-up lock in the graph, and each alert fires once whoever raises it."""
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from datetime import UTC, datetime
@@ -51,6 +52,10 @@ class UpkeepJob:
             self._thread = threading.Thread(target=self._run, name="upkeep", daemon=True)
             self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
@@ -58,8 +63,13 @@ class UpkeepJob:
 
     def _run(self) -> None:
         tick = min(s for s in (self.rollup_every_s, self.compact_every_s) if s > 0)
-        last_rollup = last_compact = time.monotonic()
-        while not self._stop.wait(tick):
+        last_compact = time.monotonic()
+        # The first roll-up runs at once: usage recorded while no service ran (an import,
+        # a restart) would otherwise be read event by event until the first tick.
+        last_rollup = -math.inf
+        wait = 0.0
+        while not self._stop.wait(wait):
+            wait = tick
             now = time.monotonic()
             try:
                 if self.compact_every_s > 0 and now - last_compact >= self.compact_every_s:

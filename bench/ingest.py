@@ -123,7 +123,13 @@ def run(uri: str, total: int, batch: int, rounds: int) -> None:
     apply_schema(driver)
     seed_default_catalog(driver)
     catalog = Catalog(load_default_catalog())
-    settings = Settings(bootstrap_admin_key="bench-key", log_level="WARNING")
+    # No upkeep thread: a roll-up of the whole load would run inside the measurement.
+    settings = Settings(
+        bootstrap_admin_key="bench-key",
+        log_level="WARNING",
+        rollup_interval_s=0,
+        compact_interval_s=0,
+    )
     port = free_port()
     config = uvicorn.Config(
         create_app(settings, driver=driver), host="127.0.0.1", port=port, log_level="warning"

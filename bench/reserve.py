@@ -135,7 +135,13 @@ def run(uri: str, small: int, large: int, requests: int) -> None:
     apply_schema(driver)
     seed_default_catalog(driver)
     catalog = Catalog(load_default_catalog())
-    settings = Settings(bootstrap_admin_key=KEY, log_level="WARNING")
+    # No upkeep thread: a roll-up of the whole load would run inside the measurement.
+    settings = Settings(
+        bootstrap_admin_key=KEY,
+        log_level="WARNING",
+        rollup_interval_s=0,
+        compact_interval_s=0,
+    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

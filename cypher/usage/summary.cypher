@@ -62,14 +62,17 @@ CALL (scope, mid_start, mid_end, fresh_since) {
     RETURN u
   }
   MATCH (c:CostEntry)<-[:INCURRED]-(u)-[:IN_RUN|ATTRIBUTED_TO]->(anchor)
+  // Summed per node first, so the tree is climbed once per node, not once per event.
+  WITH anchor,
+       sum(c.total_nanousd) AS total_nanousd,
+       sum(u.input_tokens) AS input_tokens,
+       sum(u.output_tokens) AS output_tokens,
+       sum(u.cache_read_tokens) AS cache_read_tokens,
+       sum(u.cache_write_tokens) AS cache_write_tokens,
+       count(*) AS events
   WHERE EXISTS { (anchor)-[:PART_OF|FOR_TASK*0..]->(scope) }
-  RETURN anchor,
-         c.total_nanousd AS total_nanousd,
-         u.input_tokens AS input_tokens,
-         u.output_tokens AS output_tokens,
-         u.cache_read_tokens AS cache_read_tokens,
-         u.cache_write_tokens AS cache_write_tokens,
-         1 AS events
+  RETURN anchor, total_nanousd, input_tokens, output_tokens, cache_read_tokens,
+         cache_write_tokens, events
 }
 RETURN coalesce(sum(total_nanousd), 0) AS total_nanousd,
        coalesce(sum(input_tokens), 0) AS input_tokens,
