@@ -25,8 +25,8 @@ logger = logging.getLogger(__name__)
 
 
 class UpkeepJob:
-    """Every ``rollup_every_s``: roll-ups, then alerts; every ``compact_every_s``:
-    compaction (which rolls up first). 0 turns either off."""
+    """At start and then every ``rollup_every_s``: roll-ups, then alerts; at start and
+    then every ``compact_every_s``: compaction (which rolls up first). 0 turns either off."""
 
     def __init__(
         self,
@@ -63,10 +63,10 @@ class UpkeepJob:
 
     def _run(self) -> None:
         tick = min(s for s in (self.rollup_every_s, self.compact_every_s) if s > 0)
-        last_compact = time.monotonic()
-        # The first roll-up runs at once: usage recorded while no service ran (an import,
-        # a restart) would otherwise be read event by event until the first tick.
-        last_rollup = -math.inf
+        # Both run at once: usage recorded while no service ran (an import, a restart)
+        # would otherwise be read event by event until the first tick, and a service
+        # restarted more often than once a day would never compact.
+        last_rollup = last_compact = -math.inf
         wait = 0.0
         while not self._stop.wait(wait):
             wait = tick

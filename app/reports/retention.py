@@ -109,12 +109,3 @@ def _repeat(
         total += done
         if done == 0:
             return total
-
-
-def horizon(driver: neo4j.Driver, database: str | None = None) -> datetime | None:
-    """The compaction horizon, or None when nothing has been compacted."""
-    records, _, _ = driver.execute_query(
-        cypher("retention/horizon"), database_=database, routing_=neo4j.RoutingControl.READ
-    )
-    value = records[0]["horizon"]
-    return None if value is None else value.to_native()

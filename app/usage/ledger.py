@@ -58,7 +58,7 @@ def _write(
     first = first_occurrences([e.record.event_id for e in priced])
     known = store.existing_results(tx, list(first))
     new = [priced[i] for event_id, i in first.items() if event_id not in known]
-    horizon = store.compaction_horizon(tx)
+    horizon = store.compaction_horizon(tx) if new else None
     if horizon is not None and (too_old := older_than_horizon(priced, horizon, known)):
         raise EventsRejected(too_old)
     store.write_events(tx, new, platform_id=platform_id)

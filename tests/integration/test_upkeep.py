@@ -52,6 +52,36 @@ def test_the_first_roll_up_runs_at_start(graph: neo4j.Driver) -> None:
     assert not job.running
 
 
+def test_compaction_runs_at_start(graph: neo4j.Driver) -> None:
+    seed_default_catalog(graph)
+    now = datetime.now(UTC)
+    events = [
+        UsageRecord(
+            event_id=f"age-{days}",
+            timestamp=now - timedelta(days=days),
+            model="gpt-4o-mini",
+            usage=Usage(input_tokens=100),
+            project_id="p",
+        )
+        for days in (1, 100)
+    ]
+    ledger.record(graph, events, Catalog(load_default_catalog()), platform_id="default", now=now)
+    job = UpkeepJob(graph, None, rollup_every_s=0, compact_every_s=86_400)
+    job.start()
+    try:
+        deadline = time.monotonic() + 30
+        while kept(graph) > 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert kept(graph) == 1  # the 100-day-old event now lives in the daily sums
+    finally:
+        job.stop()
+
+
+def kept(driver: neo4j.Driver) -> int:
+    records, _, _ = driver.execute_query("MATCH (u:TokenUsage) RETURN count(u) AS n")
+    return int(records[0]["n"])
+
+
 def test_a_job_with_nothing_to_do_starts_no_thread(graph: neo4j.Driver) -> None:
     job = UpkeepJob(graph, None, rollup_every_s=0, compact_every_s=0)
     job.start()
