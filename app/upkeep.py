@@ -72,6 +72,7 @@ class UpkeepJob:
             wait = tick
             now = time.monotonic()
             try:
+                compacted = False
                 if self.compact_every_s > 0 and now - last_compact >= self.compact_every_s:
                     last_compact = now
                     done = compact(
@@ -80,17 +81,20 @@ class UpkeepJob:
                         policy=self.policy,
                         database=self.database,
                     )
+                    compacted = True
                     logger.info("compacted %d usage events before %s", done.deleted, done.horizon)
                 if self.rollup_every_s > 0 and now - last_rollup >= self.rollup_every_s:
                     last_rollup = now
-                    self.refresh()
+                    # Compaction has just rolled everything up; only the alerts are left.
+                    self.refresh(roll=not compacted)
             except neo4j.exceptions.Neo4jError:
                 logger.exception("upkeep failed; trying again at the next tick")
 
-    def refresh(self) -> None:
-        """Roll new usage up, then raise (and send) the alerts now due."""
-        rolled = refresh_rollups(self.driver, now=datetime.now(UTC), database=self.database)
-        logger.info("rolled %d usage events into daily sums", rolled)
+    def refresh(self, *, roll: bool = True) -> None:
+        """Roll new usage up (unless ``roll`` is false), then raise and send the alerts due."""
+        if roll:
+            rolled = refresh_rollups(self.driver, now=datetime.now(UTC), database=self.database)
+            logger.info("rolled %d usage events into daily sums", rolled)
         fired = watch.raise_alerts(self.driver, datetime.now(UTC), self.database)
         if fired and self.dispatcher is not None:
             self.dispatcher.dispatch(load_config(self.driver, self.database), fired, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import neo4j
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -197,17 +197,13 @@ def summary(
     Without an agent the totals come from the daily roll-ups (and so include compacted
     history); one agent's totals come from the usage kept per call."""
     window = window_for("total" if period == "all" else period, "UTC", datetime.now(UTC))
-    params: dict[str, Any] = {
-        "start": window.start,
-        "end": window.end,
-        "project_id": project_id,
-        "team_id": team_id,
-    }
-    if agent_id is not None:
-        params["agent_id"] = agent_id
     records, _, _ = driver.execute_query(
         cypher("usage/summary" if agent_id is None else "usage/summary_for_agent"),
-        params,
+        start=window.start,
+        end=window.end,
+        project_id=project_id,
+        team_id=team_id,
+        agent_id=agent_id,
         database_=settings.neo4j_database,
         routing_=neo4j.RoutingControl.READ,
     )

@@ -17,25 +17,30 @@ from app.usage.model import UsageRecord
 pytestmark = pytest.mark.neo4j
 
 
+def record(driver: neo4j.Driver, ages: list[timedelta]) -> None:
+    """One small event per age, that long before now, on project p."""
+    seed_default_catalog(driver)
+    now = datetime.now(UTC)
+    events = [
+        UsageRecord(
+            event_id=f"e{i}",
+            timestamp=now - age,
+            model="gpt-4o-mini",
+            usage=Usage(input_tokens=100 * (i + 1)),
+            project_id="p",
+        )
+        for i, age in enumerate(ages)
+    ]
+    ledger.record(driver, events, Catalog(load_default_catalog()), platform_id="default", now=now)
+
+
 def rolled(driver: neo4j.Driver) -> int:
     records, _, _ = driver.execute_query("MATCH (u:TokenUsage:Rolled) RETURN count(u) AS n")
     return int(records[0]["n"])
 
 
 def test_the_first_roll_up_runs_at_start(graph: neo4j.Driver) -> None:
-    seed_default_catalog(graph)
-    now = datetime.now(UTC)
-    events = [
-        UsageRecord(
-            event_id=f"e{i}",
-            timestamp=now - timedelta(hours=i),
-            model="gpt-4o-mini",
-            usage=Usage(input_tokens=100 * (i + 1)),
-            project_id="p",
-        )
-        for i in range(5)
-    ]
-    ledger.record(graph, events, Catalog(load_default_catalog()), platform_id="default", now=now)
+    record(graph, [timedelta(hours=i) for i in range(5)])
     assert rolled(graph) == 0
     job = UpkeepJob(graph, None, rollup_every_s=3600)
     job.start()
@@ -53,19 +58,7 @@ def test_the_first_roll_up_runs_at_start(graph: neo4j.Driver) -> None:
 
 
 def test_compaction_runs_at_start(graph: neo4j.Driver) -> None:
-    seed_default_catalog(graph)
-    now = datetime.now(UTC)
-    events = [
-        UsageRecord(
-            event_id=f"age-{days}",
-            timestamp=now - timedelta(days=days),
-            model="gpt-4o-mini",
-            usage=Usage(input_tokens=100),
-            project_id="p",
-        )
-        for days in (1, 100)
-    ]
-    ledger.record(graph, events, Catalog(load_default_catalog()), platform_id="default", now=now)
+    record(graph, [timedelta(days=1), timedelta(days=100)])
     job = UpkeepJob(graph, None, rollup_every_s=0, compact_every_s=86_400)
     job.start()
     try:
