@@ -20,7 +20,14 @@ from rich.console import Console
 from rich.table import Table
 
 from app.errors import DomainError
-from app.graph.driver import Connection, apply_schema, connect, embedded_from, open_driver
+from app.graph.driver import (
+    Connection,
+    apply_schema,
+    connect,
+    embedded_from,
+    open_driver,
+    write_tx,
+)
 from app.graph.embedded import EmbeddedError
 from app.graph.queries import QueryFileError, load_queries
 from app.logs import configure_logging
@@ -274,7 +281,7 @@ def keys_create(
         scopes = validate_scopes(scope)
     key = new_key()
     with graph() as (driver, _), driver.session(database=get_settings().neo4j_database) as s:
-        s.execute_write(lambda tx: create_key(tx, key=key, name=name, scopes=scopes))
+        write_tx(s, lambda tx: create_key(tx, key=key, name=name, scopes=scopes))
     err_console.print(f"key for {name} with scopes {', '.join(sorted(scopes))} (shown once):")
     print(key)
 
@@ -327,8 +334,8 @@ def limits_apply(path: Annotated[Path, typer.Argument(help="limits.yaml or .json
         limits = read_limits(data)
     settings = get_settings()
     with graph() as (driver, _), driver.session(database=settings.neo4j_database) as session:
-        ids = session.execute_write(
-            apply_limits, limits, platform_id=settings.platform_id, now=datetime.now(UTC)
+        ids = write_tx(
+            session, apply_limits, limits, platform_id=settings.platform_id, now=datetime.now(UTC)
         )
     console.print(f"limits applied: {len(ids)} budgets ({', '.join(ids)})")
 

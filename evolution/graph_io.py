@@ -28,6 +28,7 @@ from typing import Any
 import neo4j
 import networkx as nx
 
+from app.graph.driver import write_tx
 from app.graph.queries import cypher
 from evolution.fitness import AgentStats
 from evolution.lineage import LineageCycleError, UnknownAgentError
@@ -285,4 +286,4 @@ def register_agent(
         raise LineageCycleError(f"agent {agent_id!r} cannot be its own parent")
     with driver.session(database=database) as session:
         fields = {"name": name, "type": type, "version": version}
-        return session.execute_write(_register, agent_id, parents, fields)
+        return write_tx(session, _register, agent_id, parents, fields)

@@ -15,6 +15,7 @@ import neo4j
 
 from app.alerts import store as alert_store
 from app.alerts.model import Alert, anomaly_alert_id, forecast_alert_id
+from app.graph.driver import write_tx
 from app.money import format_usd
 from app.reports import insights
 
@@ -87,4 +88,4 @@ def raise_alerts(driver: neo4j.Driver, now: datetime, database: str | None = Non
     if not due:
         return []
     with driver.session(database=database) as session:
-        return session.execute_write(alert_store.fire, due)
+        return write_tx(session, alert_store.fire, due)

@@ -21,6 +21,7 @@ from app.budgets.routes import status_of
 from app.budgets.schemas import BudgetStatus
 from app.deps import DriverDep, SettingsDep
 from app.errors import InvalidInput
+from app.graph.driver import read_tx, write_tx
 from app.graph.queries import cypher
 
 router = APIRouter(prefix="/v1/limits", tags=["limits"])
@@ -70,8 +71,8 @@ def put_limits(
     """Replace the limits; answers the configuration as applied and the budgets it made."""
     limits = read_limits(body)
     with driver.session(database=settings.neo4j_database) as session:
-        ids = session.execute_write(
-            apply_limits, limits, platform_id=settings.platform_id, now=datetime.now(UTC)
+        ids = write_tx(
+            session, apply_limits, limits, platform_id=settings.platform_id, now=datetime.now(UTC)
         )
     return {**limits_to_dict(limits), "budgets": ids}
 
@@ -81,8 +82,6 @@ def limits_status(driver: DriverDep, settings: SettingsDep) -> list[BudgetStatus
     """Usage against every limit, in each limit's current window."""
     now = datetime.now(UTC)
     with driver.session(database=settings.neo4j_database) as session:
-        budgets = [
-            b for b, _ in session.execute_read(store.list_budgets) if b.id.startswith(PREFIX)
-        ]
-        states = session.execute_write(lambda tx: store.states_at(tx, budgets, now, lock=True))
+        budgets = [b for b, _ in read_tx(session, store.list_budgets) if b.id.startswith(PREFIX)]
+        states = write_tx(session, lambda tx: store.states_at(tx, budgets, now, lock=True))
     return [status_of(s) for s in states]

@@ -29,6 +29,7 @@ from app.budgets.schemas import (
 )
 from app.deps import DriverDep, SettingsDep
 from app.errors import Conflict, InvalidInput, NotFound
+from app.graph.driver import read_tx, write_tx
 from app.graph.queries import cypher
 from app.graph.values import native
 from app.money import format_usd, usd_to_nanos
@@ -114,7 +115,7 @@ def create_budget(body: BudgetCreate, driver: DriverDep, settings: SettingsDep) 
 
     try:
         with _session(driver, settings.neo4j_database) as session:
-            created = session.execute_write(create)
+            created = write_tx(session, create)
     except ConstraintError as exc:
         raise Conflict(f"a budget {budget.id!r} exists already") from exc
     return to_public(created, [])
@@ -123,12 +124,12 @@ def create_budget(body: BudgetCreate, driver: DriverDep, settings: SettingsDep) 
 @router.get("/budgets", response_model=list[BudgetPublic], dependencies=[NeedsRead])
 def list_budgets(driver: DriverDep, settings: SettingsDep) -> list[BudgetPublic]:
     with _session(driver, settings.neo4j_database) as session:
-        found = session.execute_read(store.list_budgets)
+        found = read_tx(session, store.list_budgets)
     return [to_public(b, children) for b, children in found]
 
 
 def _get(session: neo4j.Session, budget_id: str) -> tuple[Budget, list[str]]:
-    found = session.execute_read(store.get_budget, budget_id)
+    found = read_tx(session, store.get_budget, budget_id)
     if found is None:
         raise NotFound(f"no budget {budget_id!r}")
     return found
@@ -157,14 +158,14 @@ def patch_budget(
             }
         )
         updated = to_budget(merged)
-        session.execute_write(store.update_budget, updated)
+        write_tx(session, store.update_budget, updated)
     return to_public(updated, children)
 
 
 @router.delete("/budgets/{budget_id}", status_code=204, dependencies=[NeedsAdmin])
 def delete_budget(budget_id: str, driver: DriverDep, settings: SettingsDep) -> Response:
     with _session(driver, settings.neo4j_database) as session:
-        if not session.execute_write(store.delete_budget, budget_id):
+        if not write_tx(session, store.delete_budget, budget_id):
             raise NotFound(f"no budget {budget_id!r}")
     return Response(status_code=204)
 
@@ -198,7 +199,7 @@ def budget_status(budget_id: str, driver: DriverDep, settings: SettingsDep) -> B
         def read(tx: neo4j.ManagedTransaction) -> list[BudgetState]:
             return store.states_at(tx, [budget, *kids], now, lock=True)
 
-        states = session.execute_write(read)
+        states = write_tx(session, read)
     status = status_of(states[0])
     status.children = [status_of(s) for s in states[1:]]
     return status
@@ -286,10 +287,11 @@ def check(
     amount, tokens = _amount(body, catalog, now)
     spend = _request(body, amount, tokens, caller.name)
     with _session(driver, settings.neo4j_database) as session:
-        verdict = session.execute_read(
+        verdict = read_tx(
+            session,
             lambda tx: holds.evaluate(
                 tx, spend, platform_id=settings.platform_id, now=now, lock=False
-            )
+            ),
         )
     allowed = verdict.decision.allowed and not verdict.terminate_run
     action = "terminate_run" if verdict.terminate_run else ("continue" if allowed else "stop")
@@ -323,8 +325,8 @@ def reserve(
     spend = _request(body, amount, tokens, caller.name)
     ttl = timedelta(seconds=settings.reservation_ttl_s)
     with _session(driver, settings.neo4j_database) as session:
-        hold = session.execute_write(
-            holds.reserve, spend, platform_id=settings.platform_id, now=now, ttl=ttl
+        hold = write_tx(
+            session, holds.reserve, spend, platform_id=settings.platform_id, now=now, ttl=ttl
         )
     return ReservationOut(
         id=hold.id,
@@ -354,8 +356,13 @@ def settle(
     try:
         priced = price_events([to_record(event, now)], catalog, now)
         with _session(driver, settings.neo4j_database) as session:
-            recorded = session.execute_write(
-                holds.settle, reservation_id, priced[0], platform_id=settings.platform_id, now=now
+            recorded = write_tx(
+                session,
+                holds.settle,
+                reservation_id,
+                priced[0],
+                platform_id=settings.platform_id,
+                now=now,
             )
     except EventsRejected as exc:
         raise rejected(exc, batch=False) from exc
@@ -367,7 +374,7 @@ def settle(
 def release(reservation_id: str, driver: DriverDep, settings: SettingsDep) -> dict[str, str]:
     """Give the hold back (a settled or expired reservation stays as it is)."""
     with _session(driver, settings.neo4j_database) as session:
-        state = session.execute_write(holds.release, reservation_id, datetime.now(UTC))
+        state = write_tx(session, holds.release, reservation_id, datetime.now(UTC))
     return {"id": reservation_id, "state": state}
 
 

@@ -133,8 +133,6 @@ def backfill_window(tx: neo4j.ManagedTransaction, budget: Budget, window: Window
         "end": window.end,
         "nanos": spent.spent_nanos - current.spent_nanos,
         "tokens": spent.tokens - current.tokens,
-        "base_nanos": 0,
-        "base_tokens": 0,
     }
     tx.run(cypher("budgets/add_spend"), windows=[row]).consume()
 
@@ -280,7 +278,16 @@ def lock_window(tx: neo4j.ManagedTransaction, budget_id: str, window: Window) ->
         "start": window.start,
         "end": window.end,
     }
-    tx.run(cypher("budgets/lock_windows"), windows=[row]).consume()
+    lock_windows(tx, [row])
+
+
+def lock_windows(
+    tx: neo4j.ManagedTransaction, rows: Sequence[Mapping[str, Any]]
+) -> dict[str, Spend]:
+    """Write-lock the windows of ``rows`` (sorted by id), creating missing ones first; their
+    totals as seen under the lock."""
+    tx.run(cypher("budgets/create_windows"), windows=list(rows)).consume()
+    return {r["id"]: _spend(r) for r in tx.run(cypher("budgets/lock_windows"), windows=list(rows))}
 
 
 def read_spend(tx: neo4j.ManagedTransaction, window_ids: Sequence[str]) -> dict[str, Spend]:
@@ -322,7 +329,7 @@ def states_at(
             ),
             key=lambda row: str(row["id"]),
         )
-        spend = {r["id"]: _spend(r) for r in tx.run(cypher("budgets/lock_windows"), windows=rows)}
+        spend = lock_windows(tx, rows)
         if expire_holds(tx, list(ids.values()), at):
             spend = read_spend(tx, list(ids.values()))
     else:
@@ -372,6 +379,7 @@ def apply_usage(tx: neo4j.ManagedTransaction, events: Sequence[PricedEvent]) -> 
             row["tokens"] += event.tokens
     _start_new_windows_from_history(tx, rows)
     ordered = [rows[key] for key in sorted(rows)]
+    tx.run(cypher("budgets/create_windows"), windows=ordered).consume()
     touches = []
     for record in tx.run(cypher("budgets/add_spend"), windows=ordered):
         row = rows[record["id"]]

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import logging
+import random
 import re
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
 
 import neo4j
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from neo4j.exceptions import Neo4jError, ResultFailedError, ServiceUnavailable
 
 from app.graph.embedded import EmbeddedNeo4j, wait_for_bolt
 from app.graph.queries import cypher, schema_statements
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 _CONSTRAINT_NAME = re.compile(r"CREATE\s+CONSTRAINT\s+(\w+)", re.IGNORECASE)
 
 
@@ -75,6 +82,66 @@ def make_driver(uri: str, auth: tuple[str, str] | None) -> neo4j.Driver:
         notifications_min_severity="OFF",
         max_transaction_retry_time=MAX_RETRY_TIME_S,
     )
+
+
+# When a statement fails with a transient error (a deadlock) while its records are being
+# read, the driver can report the rollback that follows as ResultFailedError, which it
+# does not retry itself. The cause is still transient, so the work is run again.
+RESULT_FAILED_RETRIES = 10
+
+
+def _transient_cause(error: ResultFailedError) -> bool:
+    cause = error.__cause__
+    return isinstance(cause, Neo4jError) and cause.is_retryable()
+
+
+def _retrying(
+    run: Callable[..., R],
+    work: Callable[Concatenate[neo4j.ManagedTransaction, P], R],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> R:
+    for attempt in range(1, RESULT_FAILED_RETRIES + 1):
+        try:
+            return run(work, *args, **kwargs)
+        except ResultFailedError as error:
+            if attempt == RESULT_FAILED_RETRIES or not _transient_cause(error):
+                raise
+            logger.info("transaction failed on a transient error; retry %d: %s", attempt, error)
+            time.sleep(random.uniform(0.02, 0.1) * attempt)
+    raise AssertionError("unreachable")
+
+
+# Usage, reservations, settlements and budget changes all write the same few hot nodes: a
+# project's spend window, its agent, the price in force. Neo4j locks them correctly, but
+# writers that each hold a shared lock (a MERGE or a unique-key lookup in a writing query) and
+# then need the exclusive one deadlock; Neo4j fails one of them and the driver retries it
+# after a back-off of about a second. Within one process the writers queue here instead, which
+# costs nothing on a server whose writers would serialise on those locks anyway; across
+# processes the database's locks and the retries still order them.
+_WRITERS = threading.RLock()
+
+
+def write_tx(
+    session: neo4j.Session,
+    work: Callable[Concatenate[neo4j.ManagedTransaction, P], R],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> R:
+    """``session.execute_write``, one writer of this process at a time, also retrying what
+    failed on a transient error."""
+    with _WRITERS:
+        return _retrying(session.execute_write, work, *args, **kwargs)
+
+
+def read_tx(
+    session: neo4j.Session,
+    work: Callable[Concatenate[neo4j.ManagedTransaction, P], R],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> R:
+    """``session.execute_read`` that also retries what failed on a transient error."""
+    return _retrying(session.execute_read, work, *args, **kwargs)
 
 
 def open_driver(connection: Connection) -> neo4j.Driver:

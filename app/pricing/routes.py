@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Request
 from app.auth.deps import NeedsAdmin, NeedsRead
 from app.deps import DriverDep, SettingsDep
 from app.errors import Conflict, InvalidInput, NotFound
+from app.graph.driver import write_tx
 from app.pricing import store
 from app.pricing.litellm import cards_from_litellm
 from app.pricing.model import Catalog as RateCatalog
@@ -78,7 +79,7 @@ def put_model(
     if refused:
         raise InvalidInput(refused[0])
     with driver.session(database=settings.neo4j_database) as session:
-        session.execute_write(store.add_prices, accepted)
+        write_tx(session, store.add_prices, accepted)
     request.app.state.catalog.invalidate()
     return get_model(model_id, request, driver, settings)
 
@@ -113,5 +114,5 @@ def import_cards(
     cards, skipped = cards_from_litellm(price_map, start)
     accepted, refused = store.mergeable(current, cards)
     with driver.session(database=database) as session:
-        created = session.execute_write(store.add_prices, accepted, strict=False)
+        created = write_tx(session, store.add_prices, accepted, strict=False)
     return ImportResult(created=len(created), versions=created, skipped=skipped + refused)

@@ -13,6 +13,7 @@ from typing import Any
 import neo4j
 
 from app.errors import Conflict
+from app.graph.driver import write_tx
 from app.graph.queries import cypher
 from app.pricing.model import (
     Catalog,
@@ -81,7 +82,7 @@ def add_prices(
 def seed_default_catalog(driver: neo4j.Driver, database: str | None = None) -> int:
     """Make sure the bundled catalog's versions exist; idempotent."""
     with driver.session(database=database) as session:
-        created = session.execute_write(add_prices, load_default_catalog(), strict=False)
+        created = write_tx(session, add_prices, load_default_catalog(), strict=False)
     if created:
         logger.info("added %d price versions from the bundled catalog", len(created))
     return len(created)

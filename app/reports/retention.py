@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 import neo4j
 
 from app.budgets import store as budget_store
+from app.graph.driver import write_tx
 from app.graph.queries import cypher
 from app.graph.values import native
 from app.reports.store import refresh_rollups
@@ -77,7 +78,7 @@ def compact(
     ``now`` places the horizons (usage_days and daily_days before it)."""
     horizon = policy.usage_horizon(now)
     with driver.session(database=database) as session:
-        carried = session.execute_write(_move_horizon, horizon)
+        carried = write_tx(session, _move_horizon, horizon)
     # Every usage recorded so far is rolled up (``now`` only places the horizons).
     rolled = refresh_rollups(driver, now=datetime.now(UTC), database=database)
     deleted = _repeat(

@@ -9,6 +9,7 @@ from typing import Any
 
 import neo4j
 
+from app.graph.driver import write_tx
 from app.graph.queries import cypher
 from app.graph.values import native
 from app.pricing.model import Usage
@@ -277,7 +278,7 @@ def refresh_rollups(
     total = 0
     while True:
         with driver.session(database=database) as session:
-            rolled = session.execute_write(_roll_batch, now, batch)
+            rolled = write_tx(session, _roll_batch, now, batch)
         total += rolled
         if rolled < batch:
             break

@@ -12,6 +12,7 @@ from neo4j.exceptions import ConstraintError
 
 from app.budgets import store as budget_store
 from app.errors import Conflict
+from app.graph.driver import write_tx
 from app.pricing.model import Catalog
 from app.usage import store
 from app.usage.model import (
@@ -98,7 +99,7 @@ def record(
     for attempt in range(1, CONSTRAINT_RETRIES + 1):
         try:
             with driver.session(database=database) as session:
-                return session.execute_write(_write, priced, platform_id)
+                return write_tx(session, _write, priced, platform_id)
         except ConstraintError as exc:
             logger.info("concurrent duplicate event ids; retrying (%d): %s", attempt, exc)
     raise Conflict("the batch kept colliding with concurrent writes of the same event ids")
