@@ -6,6 +6,8 @@ task), then measures p50/p99 of `POST /v1/checks` and of `POST /v1/reservations`
 (each hold released right after) with --small events in the graph, loads up to
 --events, and measures again. Budget checks read the materialised SpendWindows,
 so the large/small ratio should stay near 1 (targets: p99 <= 5 ms, ratio <= 1.2).
+Beside them it prints the floors measured in the same run: a request to `/healthz`
+(HTTP on loopback, nothing else) and a read transaction that does nothing (Bolt).
 
     .venv/bin/python bench/reserve.py                    # 10k vs 100k events
     .venv/bin/python bench/reserve.py --events 1000000   # 10k vs 1M
@@ -32,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.graph.driver import apply_schema  # noqa: E402
 from app.graph.embedded import EmbeddedNeo4j  # noqa: E402
+from app.graph.queries import cypher  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.pricing.model import Catalog, Usage, load_default_catalog  # noqa: E402
 from app.pricing.store import seed_default_catalog  # noqa: E402
@@ -69,7 +72,13 @@ def percentile(samples: list[float], q: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
 
 
-def measure(http: httpx.Client, requests: int) -> dict[str, list[float]]:
+def _noop(tx: neo4j.ManagedTransaction) -> None:
+    tx.run(cypher("admin/ping")).consume()
+
+
+def measure(http: httpx.Client, driver: neo4j.Driver, requests: int) -> dict[str, list[float]]:
+    """Check and reserve latency, and beside them the floors they stand on: an HTTP
+    request that does nothing (`/healthz`) and a read transaction that does nothing."""
     body = {
         "amount_usd": "0.01",
         "task_id": "task-7",
@@ -77,10 +86,17 @@ def measure(http: httpx.Client, requests: int) -> dict[str, list[float]]:
         "team_id": "team-1",
         "agent_id": "agent-1",
     }
-    times: dict[str, list[float]] = {"check": [], "reserve": []}
+    times: dict[str, list[float]] = {"check": [], "reserve": [], "http floor": [], "bolt floor": []}
     for _ in range(20):  # warm plans and pools
         http.post("/v1/checks", json=body)
     for _ in range(requests):
+        began = time.perf_counter()
+        http.get("/healthz").raise_for_status()
+        times["http floor"].append(time.perf_counter() - began)
+        began = time.perf_counter()
+        with driver.session() as session:
+            session.execute_read(_noop)
+        times["bolt floor"].append(time.perf_counter() - began)
         began = time.perf_counter()
         http.post("/v1/checks", json=body).raise_for_status()
         times["check"].append(time.perf_counter() - began)
@@ -159,18 +175,18 @@ def run(uri: str, small: int, large: int, requests: int) -> None:
     ) as http:
         budgets(http)
         load(driver, catalog, 0, small)
-        results[small] = measure(http, requests)
+        results[small] = measure(http, driver, requests)
         began = time.perf_counter()
         load(driver, catalog, small, large)
         print(f"loaded {large - small} more events in {time.perf_counter() - began:.0f}s")
-        results[large] = measure(http, requests)
+        results[large] = measure(http, driver, requests)
     api.should_exit = True
     driver.close()
     print(f"{'':18}{'p50 ms':>10}{'p99 ms':>10}")
     for size, times in results.items():
         for name, samples in times.items():
             p50, p99 = percentile(samples, 50) * 1000, percentile(samples, 99) * 1000
-            print(f"{name:8}{size:>9} {p50:10.2f}{p99:10.2f}")
+            print(f"{name:10}{size:>8} {p50:10.2f}{p99:10.2f}")
     for name in ("check", "reserve"):
         ratio = percentile(results[large][name], 99) / percentile(results[small][name], 99)
         print(f"{name} p99 ratio {large}/{small} events: {ratio:.2f}  (target <= 1.2)")
