@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -116,9 +116,10 @@ class RateCard:
         if isinstance(at, datetime) and at.utcoffset() is not None:
             object.__setattr__(self, "effective_from", at.astimezone(UTC))
 
-    @property
+    @cached_property
     def version(self) -> str:
-        """Stable id of this price version, e.g. ``gpt-4o@2024-10-02T00:00:00Z``."""
+        """Stable id of this price version, e.g. ``gpt-4o@2024-10-02T00:00:00Z`` (computed
+        once per card: every priced event asks for it)."""
         return f"{self.model_id}@{format_timestamp(self.effective_from)}"
 
     @property
@@ -269,6 +270,8 @@ def _token_components(rates: Rates, usage: Usage) -> tuple[int, int, int, int]:
     )
 
     def part(tokens: int, rate: Decimal) -> int:
+        if not tokens or not rate:
+            return 0  # most events leave some kinds of token unused
         return round_nanos(_exact_product(tokens, rate, NANOS_PER_TOKEN_AT_ONE_USD_PER_MTOK))
 
     return (
@@ -394,6 +397,9 @@ def _name_candidates(name: str, provider: str | None) -> list[str]:
     return found
 
 
+RESOLVED_MEMO_SIZE = 4096
+
+
 class Catalog:
     """Every price version of many models, looked up by name and by time.
 
@@ -411,6 +417,7 @@ class Catalog:
         self._versions = {m: _ordered_versions(m, vs) for m, vs in grouped.items()}
         self._starts = {m: [c.effective_from for c in vs] for m, vs in self._versions.items()}
         self._names = _name_index(self._versions)
+        self._resolved: dict[tuple[str, str | None], str] = {}
 
     def __len__(self) -> int:
         return len(self._versions)
@@ -427,9 +434,17 @@ class Catalog:
         ``provider/`` prefix, a ``vendor.`` prefix, or a snapshot suffix such as
         ``-20250929``, ``-2024-08-06``, ``@20240620``, ``-0613`` or ``-latest``.
         """
+        known = self._resolved.get((name, provider))
+        if known is not None:
+            return known
         for candidate in _name_candidates(name, provider):
             model_id = self._names.get(candidate)
             if model_id is not None:
+                # Names that resolve are remembered (a catalog never changes); the memo is
+                # bounded, as names come from callers.
+                if len(self._resolved) >= RESOLVED_MEMO_SIZE:
+                    self._resolved.clear()
+                self._resolved[(name, provider)] = model_id
                 return model_id
         return None
 

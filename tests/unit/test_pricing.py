@@ -368,6 +368,25 @@ def test_resolve_finds_the_canonical_id(catalog: Catalog, name: str, model_id: s
     assert catalog.resolve(name) == model_id
 
 
+def test_resolving_again_gives_the_same_answer_and_the_memo_stays_bounded(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.pricing.model.RESOLVED_MEMO_SIZE", 3)
+    names = [
+        "gpt-4o-2024-08-06",
+        "GPT-4o",
+        "openai/gpt-4o",
+        "gpt-4-0613",
+        "claude-3-5-sonnet@20240620",
+    ]
+    first = [catalog.resolve(name) for name in names]
+    again = [catalog.resolve(name) for name in reversed(names)]
+    assert first == ["gpt-4o", "gpt-4o", "gpt-4o", "gpt-4", "claude-3-5-sonnet"]
+    assert again == list(reversed(first))
+    assert catalog.resolve("not-a-model") is None
+    assert len(catalog._resolved) <= 3
+
+
 def test_provider_hint_prefers_provider_specific_aliases() -> None:
     cards = [
         make_card(model_id="fast-llama", provider="groq", aliases=("groq/llama-8b",)),
