@@ -67,30 +67,26 @@ def test_work_failed_by_a_transient_error_mid_result_runs_again(graph: neo4j.Dri
     assert _count(graph) == 1
 
 
-def test_a_result_failed_for_a_lasting_reason_is_not_retried(graph: neo4j.Driver) -> None:
+def _attempts_until_given_up(graph: neo4j.Driver, cause: Exception) -> int:
+    """Run work that always fails with a result failed by ``cause``; how often it ran."""
     attempts = 0
 
     def work(tx: neo4j.ManagedTransaction) -> None:
         nonlocal attempts
         attempts += 1
-        raise ResultFailedError(None, "result failed") from ClientError("bad statement")
+        raise ResultFailedError(None, "result failed") from cause
 
     with graph.session() as session, pytest.raises(ResultFailedError):
         write_tx(session, work)
-    assert attempts == 1
+    return attempts
+
+
+def test_a_result_failed_for_a_lasting_reason_is_not_retried(graph: neo4j.Driver) -> None:
+    assert _attempts_until_given_up(graph, ClientError("bad statement")) == 1
 
 
 def test_retries_stop_after_their_limit(
     graph: neo4j.Driver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(graph_driver, "RESULT_FAILED_RETRIES", 3)
-    attempts = 0
-
-    def work(tx: neo4j.ManagedTransaction) -> None:
-        nonlocal attempts
-        attempts += 1
-        raise ResultFailedError(None, "result failed") from TransientError("deadlock")
-
-    with graph.session() as session, pytest.raises(ResultFailedError):
-        write_tx(session, work)
-    assert attempts == 3
+    assert _attempts_until_given_up(graph, TransientError("deadlock")) == 3
