@@ -284,10 +284,25 @@ def lock_window(tx: neo4j.ManagedTransaction, budget_id: str, window: Window) ->
 def lock_windows(
     tx: neo4j.ManagedTransaction, rows: Sequence[Mapping[str, Any]]
 ) -> dict[str, Spend]:
-    """Write-lock the windows of ``rows`` (sorted by id), creating missing ones first; their
-    totals as seen under the lock."""
-    tx.run(cypher("budgets/create_windows"), windows=list(rows)).consume()
+    """Write-lock the windows of ``rows`` (sorted by id), creating missing ones; their totals
+    as seen under the lock. Windows usually exist, so they are locked first and only the
+    ones not found are created (and locked) after."""
+    locked = _lock_existing(tx, rows)
+    missing = [row for row in rows if row["id"] not in locked]
+    if missing:
+        _create_windows(tx, missing)
+        locked |= _lock_existing(tx, missing)
+    return locked
+
+
+def _lock_existing(
+    tx: neo4j.ManagedTransaction, rows: Sequence[Mapping[str, Any]]
+) -> dict[str, Spend]:
     return {r["id"]: _spend(r) for r in tx.run(cypher("budgets/lock_windows"), windows=list(rows))}
+
+
+def _create_windows(tx: neo4j.ManagedTransaction, rows: Sequence[Mapping[str, Any]]) -> None:
+    tx.run(cypher("budgets/create_windows"), windows=list(rows)).consume()
 
 
 def read_spend(tx: neo4j.ManagedTransaction, window_ids: Sequence[str]) -> dict[str, Spend]:
@@ -377,9 +392,10 @@ def apply_usage(tx: neo4j.ManagedTransaction, events: Sequence[PricedEvent]) -> 
             )
             row["nanos"] += event.cost.total_nanos
             row["tokens"] += event.tokens
-    _start_new_windows_from_history(tx, rows)
+    new_windows = _start_new_windows_from_history(tx, rows)
+    if new_windows:
+        _create_windows(tx, [rows[key] for key in sorted(new_windows)])
     ordered = [rows[key] for key in sorted(rows)]
-    tx.run(cypher("budgets/create_windows"), windows=ordered).consume()
     touches = []
     for record in tx.run(cypher("budgets/add_spend"), windows=ordered):
         row = rows[record["id"]]
@@ -414,17 +430,21 @@ def apply_usage(tx: neo4j.ManagedTransaction, events: Sequence[PricedEvent]) -> 
 
 def _start_new_windows_from_history(
     tx: neo4j.ManagedTransaction, rows: Mapping[str, dict[str, Any]]
-) -> None:
+) -> list[str]:
     """A window met for the first time starts from the usage already under its budget
     (a budget created later, or a past period), so windows always equal the traversal.
-    The batch's own events are written already, so they are taken out of the base."""
+    The batch's own events are written already, so they are taken out of the base.
+    Returns the ids of the windows that do not exist yet."""
     known = read_spend(tx, list(rows))
+    new = []
     for key, row in rows.items():
         row["base_nanos"] = row["base_tokens"] = 0
         if key not in known:
             history = reconcile(tx, row["budget_id"], Window(row["start"], row["end"]))
             row["base_nanos"] = history.spent_nanos - row["nanos"]
             row["base_tokens"] = history.tokens - row["tokens"]
+            new.append(key)
+    return new
 
 
 def _runs_past_limits(

@@ -1,6 +1,6 @@
 // name: lock_windows
 // purpose: take the write locks of existing spend windows in the order given, and return their
-//          totals as seen under the lock (create missing windows first with create_windows)
+//          totals as seen under the lock; windows not found are left out (create_windows makes them)
 // params: $windows: list of {id, budget_id}, sorted by id (the one global lock order)
 // example: :param windows => [{id: 'b|2026-11-01T00:00:00+00:00', budget_id: 'b'}]
 UNWIND $windows AS row
