@@ -41,8 +41,20 @@ def nanos_to_usd(nanos: int) -> Decimal:
 
 def format_usd(nanos: int) -> str:
     """The wire form of money: a decimal string with 9 places, e.g. "0.000123450"."""
-    # format() rather than str(): str() of a zero amount is "0E-9".
-    return format(nanos_to_usd(nanos), "f")
+    # Integer arithmetic: a batch answer formats tens of thousands of amounts.
+    whole, fraction = divmod(abs(nanos), NANOS_PER_USD)
+    return f"{'-' if nanos < 0 else ''}{whole}.{fraction:09d}"
+
+
+def divide_half_even(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded to a whole number, half to even, exactly."""
+    if denominator <= 0:
+        raise ValueError(f"denominator must be positive, got {denominator}")
+    quotient, remainder = divmod(numerator, denominator)  # floor: 0 <= remainder < denominator
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2):
+        quotient += 1
+    return quotient
 
 
 def round_nanos(exact: Decimal) -> int:

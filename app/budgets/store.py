@@ -355,10 +355,20 @@ def states_at(
 # -- usage -----------------------------------------------------------------------
 
 
-def apply_usage(tx: neo4j.ManagedTransaction, events: Sequence[PricedEvent]) -> UsageEffects:
+def apply_usage(
+    tx: neo4j.ManagedTransaction,
+    events: Sequence[PricedEvent],
+    *,
+    budgets_exist: bool | None = None,
+) -> UsageEffects:
     """Add new events to their budgets' windows; fire the thresholds they cross; name the
-    runs that passed a per-run limit."""
-    if not events or not tx.run(cypher("budgets/any_budget")).single(strict=True)["present"]:
+    runs that passed a per-run limit. ``budgets_exist``: whether any budget exists, when
+    the caller read it in this transaction already."""
+    if not events:
+        return UsageEffects()
+    if budgets_exist is None:
+        budgets_exist = tx.run(cypher("budgets/any_budget")).single(strict=True)["present"]
+    if not budgets_exist:
         return UsageEffects()
     by_event = {
         r["event_id"]: r["budget_ids"]

@@ -3,7 +3,7 @@
 Pricing rule. Rates are USD per million tokens, so one token at rate r costs
 exactly r x 1000 nano-USD. Each of the four components (uncached input,
 output, cache reads, cache writes at the rate of the usage's cache TTL) is
-computed exactly in Decimal and rounded once, half to even, to whole
+computed exactly (a fraction, in integer arithmetic) and rounded once, half to even, to whole
 nano-USD. A tier re-prices the whole request when input + cache reads +
 cache writes exceed its threshold; the highest threshold passed wins. A batch
 request then loses ``batch_discount`` of the sum of the rounded components,
@@ -32,23 +32,22 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
+from decimal import Context, Decimal, InvalidOperation, localcontext
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from app.money import NANOS_PER_USD, MoneyError, format_usd, round_nanos, to_decimal
+from app.money import NANOS_PER_USD, MoneyError, divide_half_even, format_usd, to_decimal
 
 CACHE_TTLS = ("5m", "1h")
 CATALOG_PATH = Path(__file__).with_name("catalog.json")
 # 1 USD per million tokens is 10^9 nano-USD over 10^6 tokens.
-NANOS_PER_TOKEN_AT_ONE_USD_PER_MTOK = Decimal(1000)
+NANOS_PER_TOKEN_AT_ONE_USD_PER_MTOK = 1000
+# An exact rate or share: (numerator, denominator).
+Fraction = tuple[int, int]
 # Blended rate for comparing models: three input tokens per output token.
 BLEND_INPUT_WEIGHT = Decimal(3)
 
-# Wide enough that a product of token count and rate never rounds; if it ever
-# would, the Inexact trap turns that into an error instead of a wrong amount.
-_EXACT = Context(prec=200, traps=[Inexact, InvalidOperation])
 _DIVIDE = Context(prec=200, traps=[InvalidOperation])
 _RATE_FIELDS = (
     "input_per_mtok",
@@ -87,6 +86,18 @@ class Rates:
     cache_read_per_mtok: Decimal
     cache_write_5m_per_mtok: Decimal
     cache_write_1h_per_mtok: Decimal
+
+    @cached_property
+    def per_token(self) -> tuple[Fraction, Fraction, Fraction, Fraction, Fraction]:
+        """The five rates as exact fractions of a nano-USD per token (worked out once per
+        set of rates, so pricing an event is integer arithmetic)."""
+        return (
+            _nanos_per_token(self.input_per_mtok),
+            _nanos_per_token(self.output_per_mtok),
+            _nanos_per_token(self.cache_read_per_mtok),
+            _nanos_per_token(self.cache_write_5m_per_mtok),
+            _nanos_per_token(self.cache_write_1h_per_mtok),
+        )
 
 
 @dataclass(frozen=True)
@@ -129,18 +140,37 @@ class RateCard:
 
     def rates_for(self, context_tokens: int) -> Rates:
         """The rates for a request of this many input + cache tokens (tier applied)."""
-        base = Rates(*(getattr(self, name) for name in _RATE_FIELDS))
-        passed = [t for t in self.tiers if context_tokens > t.above_input_tokens]
-        if not passed:
-            return base
-        tier = max(passed, key=lambda t: t.above_input_tokens)
-        return Rates(
-            tier.input_per_mtok,
-            tier.output_per_mtok,
-            _or(tier.cache_read_per_mtok, base.cache_read_per_mtok),
-            _or(tier.cache_write_5m_per_mtok, base.cache_write_5m_per_mtok),
-            _or(tier.cache_write_1h_per_mtok, base.cache_write_1h_per_mtok),
+        for above, rates in self._tier_rates:  # highest threshold first
+            if context_tokens > above:
+                return rates
+        return self._base_rates
+
+    @cached_property
+    def _base_rates(self) -> Rates:
+        return Rates(*(getattr(self, name) for name in _RATE_FIELDS))
+
+    @cached_property
+    def _tier_rates(self) -> tuple[tuple[int, Rates], ...]:
+        """Each tier's threshold and full rates (a cache rate it leaves out is the base
+        rate), highest threshold first."""
+        base = self._base_rates
+        return tuple(
+            (
+                tier.above_input_tokens,
+                Rates(
+                    tier.input_per_mtok,
+                    tier.output_per_mtok,
+                    _or(tier.cache_read_per_mtok, base.cache_read_per_mtok),
+                    _or(tier.cache_write_5m_per_mtok, base.cache_write_5m_per_mtok),
+                    _or(tier.cache_write_1h_per_mtok, base.cache_write_1h_per_mtok),
+                ),
+            )
+            for tier in sorted(self.tiers, key=lambda t: t.above_input_tokens, reverse=True)
         )
+
+    @cached_property
+    def discount_fraction(self) -> Fraction:
+        return self.batch_discount.as_integer_ratio()
 
     def validate(self) -> None:
         """Raise PricingError listing everything that makes this card unusable."""
@@ -221,7 +251,8 @@ def price(card: RateCard, usage: Usage) -> Cost:
         parts = _token_components(card.rates_for(usage.context_tokens), usage)
     discount = 0
     if usage.batch and card.batch_discount:
-        discount = round_nanos(_exact_product(sum(parts), card.batch_discount))
+        numerator, denominator = card.discount_fraction
+        discount = divide_half_even(sum(parts) * numerator, denominator)
     return Cost(*parts, discount_nanos=discount)
 
 
@@ -256,29 +287,25 @@ def _or(value: Decimal | None, fallback: Decimal) -> Decimal:
     return fallback if value is None else value
 
 
-def _exact_product(tokens: int, rate: Decimal, scale: Decimal | int = 1) -> Decimal:
-    try:
-        with localcontext(_EXACT):
-            return Decimal(tokens) * rate * scale
-    except Inexact as exc:
-        raise PricingError(f"{tokens} tokens are too many to price exactly") from exc
+def _nanos_per_token(rate: Decimal) -> Fraction:
+    """USD per million tokens as an exact fraction of a nano-USD per token."""
+    numerator, denominator = rate.as_integer_ratio()
+    return numerator * NANOS_PER_TOKEN_AT_ONE_USD_PER_MTOK, denominator
 
 
 def _token_components(rates: Rates, usage: Usage) -> tuple[int, int, int, int]:
-    write_rate = (
-        rates.cache_write_5m_per_mtok if usage.cache_ttl == "5m" else rates.cache_write_1h_per_mtok
-    )
+    to_input, to_output, to_read, to_write_5m, to_write_1h = rates.per_token
 
-    def part(tokens: int, rate: Decimal) -> int:
-        if not tokens or not rate:
+    def part(tokens: int, rate: Fraction) -> int:
+        if not tokens:
             return 0  # most events leave some kinds of token unused
-        return round_nanos(_exact_product(tokens, rate, NANOS_PER_TOKEN_AT_ONE_USD_PER_MTOK))
+        return divide_half_even(tokens * rate[0], rate[1])
 
     return (
-        part(usage.input_tokens, rates.input_per_mtok),
-        part(usage.output_tokens, rates.output_per_mtok),
-        part(usage.cache_read_tokens, rates.cache_read_per_mtok),
-        part(usage.cache_write_tokens, write_rate),
+        part(usage.input_tokens, to_input),
+        part(usage.output_tokens, to_output),
+        part(usage.cache_read_tokens, to_read),
+        part(usage.cache_write_tokens, to_write_5m if usage.cache_ttl == "5m" else to_write_1h),
     )
 
 
@@ -287,11 +314,11 @@ def _local_components(
 ) -> tuple[int, int, int, int]:
     if not tokens_per_hour:
         raise PricingError("a local model needs tokens_per_hour to amortise its hourly cost")
+    numerator, denominator = hourly_usd.as_integer_ratio()
+    per_hour = denominator * tokens_per_hour
 
     def part(tokens: int) -> int:
-        spent = _exact_product(tokens, hourly_usd, NANOS_PER_USD)
-        with localcontext(_DIVIDE):
-            return round_nanos(spent / tokens_per_hour)
+        return divide_half_even(tokens * numerator * NANOS_PER_USD, per_hour)
 
     return (
         part(usage.input_tokens),

@@ -54,16 +54,22 @@ class Recorded:
 
 
 def _write(
-    tx: neo4j.ManagedTransaction, priced: Sequence[PricedEvent], platform_id: str
+    tx: neo4j.ManagedTransaction,
+    priced: Sequence[PricedEvent],
+    platform_id: str,
+    prepared: store.Prepared | None = None,
 ) -> Recorded:
     first = first_occurrences([e.record.event_id for e in priced])
-    known = store.existing_results(tx, list(first))
+    found = store.before_write(tx, list(first))
+    known = found.known
     new = [priced[i] for event_id, i in first.items() if event_id not in known]
-    horizon = store.compaction_horizon(tx) if new else None
-    if horizon is not None and (too_old := older_than_horizon(priced, horizon, known)):
+    if found.horizon is not None and (too_old := older_than_horizon(priced, found.horizon, known)):
         raise EventsRejected(too_old)
-    store.write_events(tx, new, platform_id=platform_id)
-    effects = budget_store.apply_usage(tx, new)
+    # Without repeats or known ids the batch is all new, in order: its prepared rows hold.
+    if prepared is None or len(new) != len(priced):
+        prepared = store.prepare(new, platform_id)
+    store.write_prepared(tx, prepared)
+    effects = budget_store.apply_usage(tx, new, budgets_exist=found.budgets)
     fresh = {
         e.record.event_id: store.StoredResult(e.record.event_id, e.card.version, e.cost)
         for e in new
@@ -96,10 +102,11 @@ def record(
 ) -> Recorded:
     """Price and record a batch exactly once per event id (all or nothing)."""
     priced = price_events(records, catalog, now or datetime.now(UTC))
+    prepared = store.prepare(priced, platform_id)
     for attempt in range(1, CONSTRAINT_RETRIES + 1):
         try:
             with driver.session(database=database) as session:
-                return write_tx(session, _write, priced, platform_id)
+                return write_tx(session, _write, priced, platform_id, prepared)
         except ConstraintError as exc:
             logger.info("concurrent duplicate event ids; retrying (%d): %s", attempt, exc)
     raise Conflict("the batch kept colliding with concurrent writes of the same event ids")

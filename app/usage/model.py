@@ -72,19 +72,20 @@ def price_events(
     priced: list[PricedEvent] = []
     rejections: list[Rejection] = []
     for index, record in enumerate(records):
-        problem = _check(index, record, catalog, now)
-        if problem is not None:
-            rejections.append(problem)
-            continue
-        card = catalog.lookup(record.model, record.timestamp, record.provider)
-        assert card is not None  # _check proved it
-        priced.append(PricedEvent(record, card, price(card, record.usage)))
+        found = _card_for(index, record, catalog, now)
+        if isinstance(found, Rejection):
+            rejections.append(found)
+        elif not rejections:  # once one is refused, the rest are only checked
+            priced.append(PricedEvent(record, found, price(found, record.usage)))
     if rejections:
         raise EventsRejected(rejections)
     return priced
 
 
-def _check(index: int, record: UsageRecord, catalog: Catalog, now: datetime) -> Rejection | None:
+def _card_for(
+    index: int, record: UsageRecord, catalog: Catalog, now: datetime
+) -> RateCard | Rejection:
+    """The card that prices this record, or why there is none."""
     if record.timestamp > now + MAX_FUTURE:
         return Rejection(index, "timestamp", f"{record.timestamp.isoformat()} is in the future")
     model_id = catalog.resolve(record.model, record.provider)
@@ -92,13 +93,14 @@ def _check(index: int, record: UsageRecord, catalog: Catalog, now: datetime) -> 
         suggestions = tuple(catalog.closest(record.model))
         hint = f"; closest: {', '.join(suggestions)}" if suggestions else ""
         return Rejection(index, "model", f"unknown model {record.model!r}{hint}", True, suggestions)
-    if catalog.card_at(model_id, record.timestamp) is None:
+    card = catalog.card_at(model_id, record.timestamp)
+    if card is None:
         return Rejection(
             index,
             "timestamp",
             f"{model_id} has no price in force at {record.timestamp.isoformat()}",
         )
-    return None
+    return card
 
 
 def older_than_horizon(

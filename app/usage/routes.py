@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import neo4j
 from fastapi import APIRouter, Body, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, Discriminator, Tag
+from pydantic import AwareDatetime, Discriminator, Tag
 
 from app.alerts.store import load_config
 from app.auth.deps import NeedsIngest, NeedsRead
@@ -117,13 +117,7 @@ def post_usage(
     except EventsRejected as exc:
         raise rejected(exc, is_batch) from exc
     announce(request, driver, settings.neo4j_database, recorded)
-    return json_response(ingest_result(recorded))
-
-
-def json_response(model: BaseModel) -> Response:
-    """The model as JSON, serialised once by pydantic (a batch answer has 10,000 results;
-    FastAPI would validate and encode it again)."""
-    return Response(model.model_dump_json(), media_type="application/json")
+    return Response(ingest_answer(recorded), media_type="application/json")
 
 
 def announce(
@@ -163,6 +157,27 @@ def ingest_result(recorded: ledger.Recorded) -> IngestResult:
         ],
         budgets=[touch_out(t) for t in recorded.effects.touches],
     )
+
+
+def ingest_answer(recorded: ledger.Recorded) -> bytes:
+    """``ingest_result(recorded)`` as JSON, built from plain values: a batch answer has up
+    to 10,000 results, and a model per result would cost more than pricing them."""
+    answer = {
+        "accepted": recorded.accepted,
+        "duplicates": recorded.duplicates,
+        "results": [
+            {
+                "event_id": o.event_id,
+                "duplicate": o.duplicate,
+                "price_version": o.result.price_version,
+                "cost": cost_to_dict(o.result.cost),
+                "action": "terminate_run" if o.terminate_run else "continue",
+            }
+            for o in recorded.outcomes
+        ],
+        "budgets": [touch_out(t).model_dump(mode="json") for t in recorded.effects.touches],
+    }
+    return json.dumps(answer, separators=(",", ":")).encode()
 
 
 def touch_out(touch: Touch) -> BudgetTouch:

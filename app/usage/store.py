@@ -160,25 +160,44 @@ def cost_from_properties(props: dict[str, Any]) -> Cost:
     )
 
 
-def compaction_horizon(tx: neo4j.ManagedTransaction) -> datetime | None:
-    """Usage older than this has been compacted into per-day sums (None: nothing yet)."""
-    horizon = tx.run(cypher("retention/horizon")).single(strict=True)["horizon"]
-    return None if horizon is None else horizon.to_native()
+@dataclass(frozen=True)
+class BeforeWrite:
+    """What the graph holds that decides how a batch is written."""
+
+    known: dict[str, StoredResult]  # event ids already recorded, with their first result
+    horizon: datetime | None  # usage before it is compacted into per-day sums (None: not yet)
+    budgets: bool  # whether any budget exists (else no window needs bookkeeping)
 
 
-def existing_results(
-    tx: neo4j.ManagedTransaction, event_ids: Sequence[str]
-) -> dict[str, StoredResult]:
-    """The first recorded result of each of these event ids that already exists."""
-    if not event_ids:
-        return {}
-    records = tx.run(cypher("usage/existing"), event_ids=list(event_ids))
-    return {
-        r["event_id"]: StoredResult(
-            r["event_id"], r["price_version"], cost_from_properties(r["cost"])
-        )
-        for r in records
-    }
+def before_write(tx: neo4j.ManagedTransaction, event_ids: Sequence[str]) -> BeforeWrite:
+    record = tx.run(cypher("usage/before_write"), event_ids=list(event_ids)).single(strict=True)
+    horizon = record["horizon"]
+    return BeforeWrite(
+        known={
+            k["event_id"]: StoredResult(
+                k["event_id"], k["price_version"], cost_from_properties(k["cost"])
+            )
+            for k in record["known"]
+        },
+        horizon=None if horizon is None else horizon.to_native(),
+        budgets=bool(record["budgets"]),
+    )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The parameters of a batch's two write statements. Built before the write turn is
+    taken, so other requests' Python work overlaps this one's wait on the database."""
+
+    events: Sequence[PricedEvent]
+    scopes: dict[str, Any]
+    rows: list[dict[str, Any]]
+
+
+def prepare(events: Sequence[PricedEvent], platform_id: str) -> Prepared:
+    return Prepared(
+        events, scope_params(events, platform_id), [ingest_row(e, platform_id) for e in events]
+    )
 
 
 def write_events(
@@ -186,11 +205,15 @@ def write_events(
 ) -> int:
     """Write the scopes the batch names once, then the events (one UNWIND);
     the caller has excluded known event ids."""
-    if not events:
+    return write_prepared(tx, prepare(events, platform_id))
+
+
+def write_prepared(tx: neo4j.ManagedTransaction, batch: Prepared) -> int:
+    """``write_events`` with its parameters built already."""
+    if not batch.events:
         return 0
-    tx.run(cypher("usage/merge_scopes"), scope_params(events, platform_id)).consume()
-    rows = [ingest_row(e, platform_id) for e in events]
-    record = tx.run(cypher("usage/ingest"), rows=rows, recorded_at=datetime.now(UTC)).single(
+    tx.run(cypher("usage/merge_scopes"), batch.scopes).consume()
+    record = tx.run(cypher("usage/ingest"), rows=batch.rows, recorded_at=datetime.now(UTC)).single(
         strict=True
     )
     return int(record["written"])
