@@ -1,34 +1,44 @@
 """Ingest throughput: POST /v1/usage batches vs the raw driver writing the same graph.
 
-Starts its own embedded Neo4j (temporary data folder, bigger page cache) and the
-API on a loopback port, then interleaves rounds: each round sends one slice of
-events through HTTP (validation, pricing, duplicate check, budgets) and the next
-slice through the bare driver with the same UNWIND statement and pre-built rows.
-Prints events/s of both and their ratio (target >= 0.8).
+Starts its own embedded Neo4j (temporary data folder, bigger page cache) and the API
+as its own process (`costgraph serve`, as deployed), then interleaves rounds. In each
+round, at each level of concurrency, one slice of events goes through HTTP
+(validation, pricing, duplicate check, budgets) from that many clients at once, and
+the next slice through the bare driver from that many writers, with the same two
+statements and pre-built rows. Both sides' inputs (request bodies, statement rows)
+are built before the clock starts.
 
-    .venv/bin/python bench/ingest.py [--events 100000] [--batch 1000]
+A fleet of orchestrators posts concurrently; the raw writers serialise on the same
+scope nodes (with more than one they deadlock and retry), so each side is also
+compared at its best level. Prints events/s per level and the ratios (target >= 0.8).
+
+    .venv/bin/python bench/ingest.py [--events 100000] [--batch 1000] [--clients 1,2,4]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import os
 import random
 import socket
+import subprocess
+import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import neo4j
-import uvicorn
 
 from app.graph.driver import apply_schema
 from app.graph.embedded import EmbeddedNeo4j
 from app.graph.queries import cypher
-from app.main import create_app
 from app.pricing.model import Catalog, load_default_catalog
 from app.pricing.store import seed_default_catalog
 from app.settings import Settings
@@ -38,6 +48,8 @@ from app.usage.schemas import UsageEvent
 from app.usage.store import ingest_row, scope_params
 
 MODELS = ["claude-sonnet-4-5", "gpt-4o-mini", "gemini-2.5-flash", "claude-haiku-4-5"]
+API_KEY = "bench-key"
+RawBatch = tuple[dict[str, Any], list[dict[str, Any]]]
 
 
 def make_events(prefix: str, count: int, seed: int) -> list[dict[str, Any]]:
@@ -62,9 +74,7 @@ def make_events(prefix: str, count: int, seed: int) -> list[dict[str, Any]]:
     ]
 
 
-def raw_batches(
-    events: list[dict[str, Any]], catalog: Catalog, batch: int
-) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+def raw_batches(events: list[dict[str, Any]], catalog: Catalog, batch: int) -> list[RawBatch]:
     """Parameters of the two statements per batch, built before the clock starts."""
     now = datetime.now(UTC)
     records: list[UsageRecord] = [to_record(UsageEvent.model_validate(e), now) for e in events]
@@ -78,9 +88,14 @@ def raw_batches(
     ]
 
 
-def write_raw(
-    driver: neo4j.Driver, batches: list[tuple[dict[str, Any], list[dict[str, Any]]]]
-) -> None:
+def http_bodies(events: list[dict[str, Any]], batch: int) -> list[bytes]:
+    """Request bodies per batch, encoded before the clock starts."""
+    return [
+        json.dumps({"events": events[i : i + batch]}).encode() for i in range(0, len(events), batch)
+    ]
+
+
+def write_raw(driver: neo4j.Driver, batches: Sequence[RawBatch]) -> None:
     """The raw side: the same two statements, one transaction per batch, no checks."""
     scopes, ingest = cypher("usage/merge_scopes"), cypher("usage/ingest")
 
@@ -93,18 +108,55 @@ def write_raw(
             session.execute_write(write, params, rows)
 
 
+def post_all(http: httpx.Client, bodies: Sequence[bytes]) -> None:
+    for body in bodies:
+        answer = http.post("/v1/usage", content=body, headers={"Content-Type": "application/json"})
+        answer.raise_for_status()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
+def start_api(uri: str, port: int) -> subprocess.Popen[bytes]:
+    """`costgraph serve` on the bench's Neo4j, without the upkeep thread (a roll-up of the
+    whole load would run inside the measurement)."""
+    env = {
+        **os.environ,
+        "NEO4J_URI": uri,
+        "COSTGRAPH_BOOTSTRAP_ADMIN_KEY": API_KEY,
+        "COSTGRAPH_LOG_LEVEL": "WARNING",
+        "COSTGRAPH_ROLLUP_INTERVAL_S": "0",
+        "COSTGRAPH_COMPACT_INTERVAL_S": "0",
+    }
+    command = [str(Path(sys.executable).with_name("costgraph")), "serve", "--port", str(port)]
+    api = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if api.poll() is not None:
+            raise SystemExit(f"the API exited with {api.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return api
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    api.terminate()
+    raise SystemExit("the API did not become ready within 60 s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--clients", default="1,2,4", help="concurrency levels, comma-separated")
     args = parser.parse_args()
+    levels = sorted({int(c) for c in args.clients.split(",")})
+    # Raw writers past one deadlock and are retried by the driver; that is expected here.
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
 
     base = Settings()
     with tempfile.TemporaryDirectory(prefix="costgraph-bench-") as tmp:
@@ -113,66 +165,83 @@ def main() -> None:
         )
         uri, _ = server.start()
         try:
-            run(uri, args.events, args.batch, args.rounds)
+            run(uri, args.events, args.batch, args.rounds, levels)
         finally:
             server.stop()
 
 
-def run(uri: str, total: int, batch: int, rounds: int) -> None:
+def timed_in_parallel(work: Callable[..., None], shares: Sequence[tuple[Any, ...]]) -> float:
+    """Seconds until ``work(*share)`` has run for every share, each on its own thread."""
+    with ThreadPoolExecutor(len(shares)) as pool:
+        began = time.perf_counter()
+        for future in [pool.submit(work, *share) for share in shares]:
+            future.result()
+        return time.perf_counter() - began
+
+
+def run(uri: str, total: int, batch: int, rounds: int, levels: list[int]) -> None:
     driver = neo4j.GraphDatabase.driver(uri, notifications_min_severity="OFF")
     apply_schema(driver)
     seed_default_catalog(driver)
     catalog = Catalog(load_default_catalog())
-    # No upkeep thread: a roll-up of the whole load would run inside the measurement.
-    settings = Settings(
-        bootstrap_admin_key="bench-key",
-        log_level="WARNING",
-        rollup_interval_s=0,
-        compact_interval_s=0,
-    )
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, driver=driver), host="127.0.0.1", port=port, log_level="warning"
-    )
-    api = uvicorn.Server(config)
-    threading.Thread(target=api.run, daemon=True).start()
-    while not api.started:
-        time.sleep(0.05)
+    api = start_api(uri, port)
 
-    half = total // 2
-    api_events = make_events("api", half, 1)
-    per_round = half // rounds
-    raw = raw_batches(make_events("raw", half, 2), catalog, batch)
-    # One untimed batch each way first: both sides then run on compiled query plans.
-    warm_api = make_events("warm-api", batch, 3)
-    warm_raw = raw_batches(make_events("warm-raw", batch, 4), catalog, batch)
-    per_round_batches = per_round // batch
-    timings = {"api": 0.0, "raw": 0.0}
-    with httpx.Client(
-        base_url=f"http://127.0.0.1:{port}",
-        timeout=120,
-        headers={"Authorization": "Bearer bench-key"},
-    ) as http:
-        http.post("/v1/usage", json={"events": warm_api}).raise_for_status()
-        write_raw(driver, warm_raw)
-        for r in range(rounds):
-            lo, hi = r * per_round, (r + 1) * per_round
-            began = time.perf_counter()
-            for i in range(lo, hi, batch):
-                answer = http.post("/v1/usage", json={"events": api_events[i : min(i + batch, hi)]})
-                answer.raise_for_status()
-            timings["api"] += time.perf_counter() - began
-            began = time.perf_counter()
-            write_raw(driver, raw[r * per_round_batches : (r + 1) * per_round_batches])
-            timings["raw"] += time.perf_counter() - began
-    api.should_exit = True
-    driver.close()
-    sent = per_round * rounds
-    api_rate, raw_rate = sent / timings["api"], sent / timings["raw"]
-    print(f"events per side: {sent} in batches of {batch}, {rounds} interleaved rounds")
-    print(f"HTTP batch API : {api_rate:10.0f} events/s")
-    print(f"raw driver     : {raw_rate:10.0f} events/s  (same UNWIND statement, rows pre-built)")
-    print(f"ratio API/raw  : {api_rate / raw_rate:10.2f}  (target >= 0.8)")
+    # Each side gets total/2 events, split evenly over rounds and levels; a timed slice is
+    # whole batches that every level divides evenly among its clients.
+    unit = batch * max(levels)
+    per_slice = max(unit, total // 2 // (rounds * len(levels)) // unit * unit)
+    slices = rounds * len(levels)
+    api_bodies = http_bodies(make_events("api", per_slice * slices, 1), batch)
+    raw = raw_batches(make_events("raw", per_slice * slices, 2), catalog, batch)
+    per_slice_batches = per_slice // batch
+    timings = {(side, c): 0.0 for side in ("api", "raw") for c in levels}
+    clients = [
+        httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=300,
+            headers={"Authorization": f"Bearer {API_KEY}"},
+        )
+        for _ in range(max(levels))
+    ]
+    try:
+        # A few untimed batches each way first: both sides then run on compiled plans.
+        post_all(clients[0], http_bodies(make_events("warm-api", 3 * batch, 3), batch))
+        write_raw(driver, raw_batches(make_events("warm-raw", 3 * batch, 4), catalog, batch))
+        taken = 0
+        for _ in range(rounds):
+            for c in levels:
+                chunk = range(taken, taken + per_slice_batches)
+                taken += per_slice_batches
+                bodies = [api_bodies[i] for i in chunk]
+                timings["api", c] += timed_in_parallel(
+                    post_all, [(clients[k], bodies[k::c]) for k in range(c)]
+                )
+                rows = [raw[i] for i in chunk]
+                timings["raw", c] += timed_in_parallel(
+                    write_raw, [(driver, rows[k::c]) for k in range(c)]
+                )
+    finally:
+        for http in clients:
+            http.close()
+        api.terminate()
+        api.wait(30)
+        driver.close()
+
+    sent = per_slice * rounds
+    rate = {key: sent / seconds for key, seconds in timings.items()}
+    print(f"{sent} events per side and level, batches of {batch}, {rounds} interleaved rounds")
+    print("clients   HTTP API ev/s   raw driver ev/s   ratio")
+    for c in levels:
+        api_rate, raw_rate = rate["api", c], rate["raw", c]
+        print(f"{c:7d}   {api_rate:13.0f}   {raw_rate:15.0f}   {api_rate / raw_rate:5.2f}")
+    best_api = max(levels, key=lambda c: rate["api", c])
+    best_raw = max(levels, key=lambda c: rate["raw", c])
+    print(
+        f"best of each: API {rate['api', best_api]:.0f} ev/s ({best_api} clients) vs raw "
+        f"{rate['raw', best_raw]:.0f} ev/s ({best_raw} writers): ratio "
+        f"{rate['api', best_api] / rate['raw', best_raw]:.2f}  (target >= 0.8)"
+    )
 
 
 if __name__ == "__main__":

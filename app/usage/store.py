@@ -52,7 +52,8 @@ def _usage_properties(event: PricedEvent) -> dict[str, Any]:
         value = getattr(r, key)
         if value is not None:
             props[key] = value
-    props.update({TAG_PREFIX + k: v for k, v in r.tags})
+    if r.tags:
+        props.update({TAG_PREFIX + k: v for k, v in r.tags})
     return props
 
 
