@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -91,6 +92,14 @@ def main_options(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes (use the cores: each one parses, validates and prices "
+            "requests while another writes; their writes take turns).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the API (starting the embedded Neo4j when NEO4J_URI is unset)."""
     import uvicorn
@@ -105,11 +114,26 @@ def serve(
         connection = connect(settings)
     try:
         console.print(
-            f"Neo4j ready on {connection.uri} "
-            f"({time.monotonic() - started:.1f}s); API on http://{host}:{port}"
+            f"Neo4j ready on {connection.uri} ({time.monotonic() - started:.1f}s); "
+            f"API on http://{host}:{port}" + (f" ({workers} workers)" if workers > 1 else "")
         )
-        app = create_app(settings, connection=connection)
-        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+        log_level = settings.log_level.lower()
+        if workers == 1:
+            app = create_app(settings, connection=connection)
+            uvicorn.run(app, host=host, port=port, log_level=log_level)
+        else:
+            # Workers are fresh processes that read their settings from the environment;
+            # their writes take turns through a lock file in the data folder.
+            os.environ["NEO4J_URI"] = connection.uri
+            os.environ["COSTGRAPH_HOST_LOCK_DIR"] = str((settings.data_dir / "locks").resolve())
+            uvicorn.run(
+                "app.main:worker_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level=log_level,
+            )
     finally:
         if connection.started_here:
             console.print("stopping the embedded Neo4j")

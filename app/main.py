@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 import neo4j
 from fastapi import FastAPI
 
-from app import __version__, health, metrics, problems
+from app import __version__, health, hostlock, metrics, problems
 from app.agents import routes as agent_routes
 from app.alerts import routes as alert_routes
 from app.alerts.delivery import Dispatcher
 from app.budgets import limit_routes
 from app.budgets import routes as budget_routes
-from app.graph.driver import Connection, apply_schema, connect, open_driver
+from app.graph.driver import WRITE_TURN, Connection, apply_schema, connect, open_driver
 from app.logs import configure_logging
 from app.pricing import routes as pricing_routes
 from app.pricing.store import CatalogCache, seed_default_catalog
@@ -43,6 +43,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned_connection = None
+        if settings.host_lock_dir is not None:
+            WRITE_TURN.share_with_host(settings.host_lock_dir / "write.lock")
         if driver is not None:
             app.state.driver = driver
         else:
@@ -61,11 +63,18 @@ def create_app(
             policy=Policy(settings.retention_usage_days, settings.retention_daily_days),
             dispatcher=app.state.dispatcher,
         )
-        upkeep.start()
+        # One process of a host runs the upkeep jobs; another takes over if it ends.
+        upkeep_turn = None
+        if settings.host_lock_dir is not None:
+            upkeep_turn = hostlock.hold_if_free(settings.host_lock_dir / "upkeep.lock")
+        if settings.host_lock_dir is None or upkeep_turn is not None:
+            upkeep.start()
         try:
             yield
         finally:
             upkeep.stop()
+            if upkeep_turn is not None:
+                upkeep_turn.close()
             app.state.dispatcher.close()
             if driver is None:
                 app.state.driver.close()
@@ -96,3 +105,9 @@ def create_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one `costgraph serve --workers N` process, configured by the environment
+    its parent prepared (the Neo4j to use and the host's lock folder)."""
+    return create_app(get_settings())

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     compact_interval_s: float = 86_400.0
     retention_usage_days: int = Field(default=90, ge=1)
     retention_daily_days: int = Field(default=365, ge=2)
+    # `serve --workers N` sets this to a folder of lock files under data_dir: the writers of
+    # its processes take turns, and one of the processes runs the upkeep jobs.
+    host_lock_dir: Path | None = None
 
 
 @lru_cache

@@ -1,7 +1,8 @@
 """Ingest throughput: POST /v1/usage batches vs the raw driver writing the same graph.
 
 Starts its own embedded Neo4j (temporary data folder, bigger page cache) and the API
-as its own process (`costgraph serve`, as deployed), then interleaves rounds. In each
+as deployed (`costgraph serve --workers 2`: one process per core), then interleaves
+rounds. In each
 round, at each level of concurrency, one slice of events goes through HTTP
 (validation, pricing, duplicate check, budgets) from that many clients at once, and
 the next slice through the bare driver from that many writers, with the same two
@@ -13,6 +14,7 @@ scope nodes (with more than one they deadlock and retry), so each side is also
 compared at its best level. Prints events/s per level and the ratios (target >= 0.8).
 
     .venv/bin/python bench/ingest.py [--events 100000] [--batch 1000] [--clients 1,2,4]
+                                     [--workers 2]
 """
 
 from __future__ import annotations
@@ -120,18 +122,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_api(uri: str, port: int) -> subprocess.Popen[bytes]:
+def start_api(uri: str, port: int, workers: int, data_dir: Path) -> subprocess.Popen[bytes]:
     """`costgraph serve` on the bench's Neo4j, without the upkeep thread (a roll-up of the
     whole load would run inside the measurement)."""
     env = {
         **os.environ,
         "NEO4J_URI": uri,
+        "COSTGRAPH_DATA_DIR": str(data_dir),
         "COSTGRAPH_BOOTSTRAP_ADMIN_KEY": API_KEY,
         "COSTGRAPH_LOG_LEVEL": "WARNING",
         "COSTGRAPH_ROLLUP_INTERVAL_S": "0",
         "COSTGRAPH_COMPACT_INTERVAL_S": "0",
     }
-    command = [str(Path(sys.executable).with_name("costgraph")), "serve", "--port", str(port)]
+    command = [
+        str(Path(sys.executable).with_name("costgraph")),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     api = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -153,6 +163,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--clients", default="1,2,4", help="concurrency levels, comma-separated")
+    parser.add_argument("--workers", type=int, default=2, help="API worker processes")
     args = parser.parse_args()
     levels = sorted({int(c) for c in args.clients.split(",")})
     # Raw writers past one deadlock and are retried by the driver; that is expected here.
@@ -165,7 +176,7 @@ def main() -> None:
         )
         uri, _ = server.start()
         try:
-            run(uri, args.events, args.batch, args.rounds, levels)
+            run(uri, args.events, args.batch, args.rounds, levels, args.workers, Path(tmp))
         finally:
             server.stop()
 
@@ -179,13 +190,15 @@ def timed_in_parallel(work: Callable[..., None], shares: Sequence[tuple[Any, ...
         return time.perf_counter() - began
 
 
-def run(uri: str, total: int, batch: int, rounds: int, levels: list[int]) -> None:
+def run(
+    uri: str, total: int, batch: int, rounds: int, levels: list[int], workers: int, tmp: Path
+) -> None:
     driver = neo4j.GraphDatabase.driver(uri, notifications_min_severity="OFF")
     apply_schema(driver)
     seed_default_catalog(driver)
     catalog = Catalog(load_default_catalog())
     port = free_port()
-    api = start_api(uri, port)
+    api = start_api(uri, port, workers, tmp / "api")
 
     # Each side gets total/2 events, split evenly over rounds and levels; a timed slice is
     # whole batches that every level divides evenly among its clients.
@@ -196,11 +209,14 @@ def run(uri: str, total: int, batch: int, rounds: int, levels: list[int]) -> Non
     raw = raw_batches(make_events("raw", per_slice * slices, 2), catalog, batch)
     per_slice_batches = per_slice // batch
     timings = {(side, c): 0.0 for side in ("api", "raw") for c in levels}
+    # A connection per request: the workers share one listening socket, and a client that
+    # kept its connection would stay with whichever worker accepted it first.
     clients = [
         httpx.Client(
             base_url=f"http://127.0.0.1:{port}",
             timeout=300,
             headers={"Authorization": f"Bearer {API_KEY}"},
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
         for _ in range(max(levels))
     ]
@@ -230,7 +246,10 @@ def run(uri: str, total: int, batch: int, rounds: int, levels: list[int]) -> Non
 
     sent = per_slice * rounds
     rate = {key: sent / seconds for key, seconds in timings.items()}
-    print(f"{sent} events per side and level, batches of {batch}, {rounds} interleaved rounds")
+    print(
+        f"{sent} events per side and level, batches of {batch}, {rounds} interleaved rounds, "
+        f"API with {workers} worker process{'es' if workers > 1 else ''}"
+    )
     print("clients   HTTP API ev/s   raw driver ev/s   ratio")
     for c in levels:
         api_rate, raw_rate = rate["api", c], rate["raw", c]

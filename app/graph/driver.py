@@ -9,11 +9,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
+from pathlib import Path
+from typing import BinaryIO, Concatenate, ParamSpec, TypeVar
 
 import neo4j
 from neo4j.exceptions import Neo4jError, ResultFailedError, ServiceUnavailable
 
+from app import hostlock
 from app.graph.embedded import EmbeddedNeo4j, wait_for_bolt
 from app.graph.queries import cypher, schema_statements
 from app.settings import Settings
@@ -116,10 +118,43 @@ def _retrying(
 # project's spend window, its agent, the price in force. Neo4j locks them correctly, but
 # writers that each hold a shared lock (a MERGE or a unique-key lookup in a writing query) and
 # then need the exclusive one deadlock; Neo4j fails one of them and the driver retries it
-# after a back-off of about a second. Within one process the writers queue here instead, which
-# costs nothing on a server whose writers would serialise on those locks anyway; across
-# processes the database's locks and the retries still order them.
-_WRITERS = threading.RLock()
+# after a back-off of about a second. The writers of one process, and of the worker
+# processes of one `serve`, queue instead, which costs nothing on a server whose writers
+# would serialise on those locks anyway; across hosts the database's locks and the retries
+# still order them.
+class WriteTurn:
+    """One writer at a time: among this process's threads, and, once ``share_with_host``
+    names a lock file, among the processes that use that file. Re-entrant per thread."""
+
+    def __init__(self) -> None:
+        self._threads = threading.RLock()
+        self._depth = 0  # the holding thread's nesting; only it reads or writes this
+        self._host: BinaryIO | None = None
+
+    def share_with_host(self, path: Path) -> None:
+        """Take turns also with every process that shares the lock file at ``path``."""
+        with self._threads:
+            if self._host is None:
+                self._host = hostlock.open_lock_file(path)
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._depth == 0 and self._host is not None:
+            try:
+                hostlock.wait_for(self._host)
+            except BaseException:
+                self._threads.release()
+                raise
+        self._depth += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._host is not None:
+            hostlock.release(self._host)
+        self._threads.release()
+
+
+WRITE_TURN = WriteTurn()
 
 
 def write_tx(
@@ -128,9 +163,9 @@ def write_tx(
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> R:
-    """``session.execute_write``, one writer of this process at a time, also retrying what
-    failed on a transient error."""
-    with _WRITERS:
+    """``session.execute_write`` in the write turn, also retrying what failed on a
+    transient error."""
+    with WRITE_TURN:
         return _retrying(session.execute_write, work, *args, **kwargs)
 
 
