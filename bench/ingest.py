@@ -14,7 +14,7 @@ scope nodes (with more than one they deadlock and retry), so each side is also
 compared at its best level. Prints events/s per level and the ratios (target >= 0.8).
 
     .venv/bin/python bench/ingest.py [--events 100000] [--batch 1000] [--clients 1,2,4]
-                                     [--workers 2]
+                                     [--workers 2] [--warmup 10]
 """
 
 from __future__ import annotations
@@ -164,6 +164,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--clients", default="1,2,4", help="concurrency levels, comma-separated")
     parser.add_argument("--workers", type=int, default=2, help="API worker processes")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed batches per side")
     args = parser.parse_args()
     levels = sorted({int(c) for c in args.clients.split(",")})
     # Raw writers past one deadlock and are retried by the driver; that is expected here.
@@ -176,7 +177,16 @@ def main() -> None:
         )
         uri, _ = server.start()
         try:
-            run(uri, args.events, args.batch, args.rounds, levels, args.workers, Path(tmp))
+            run(
+                uri,
+                args.events,
+                args.batch,
+                args.rounds,
+                levels,
+                args.workers,
+                args.warmup,
+                Path(tmp),
+            )
         finally:
             server.stop()
 
@@ -191,7 +201,14 @@ def timed_in_parallel(work: Callable[..., None], shares: Sequence[tuple[Any, ...
 
 
 def run(
-    uri: str, total: int, batch: int, rounds: int, levels: list[int], workers: int, tmp: Path
+    uri: str,
+    total: int,
+    batch: int,
+    rounds: int,
+    levels: list[int],
+    workers: int,
+    warmup: int,
+    tmp: Path,
 ) -> None:
     driver = neo4j.GraphDatabase.driver(uri, notifications_min_severity="OFF")
     apply_schema(driver)
@@ -221,9 +238,13 @@ def run(
         for _ in range(max(levels))
     ]
     try:
-        # A few untimed batches each way first: both sides then run on compiled plans.
-        post_all(clients[0], http_bodies(make_events("warm-api", 3 * batch, 3), batch))
-        write_raw(driver, raw_batches(make_events("warm-raw", 3 * batch, 4), catalog, batch))
+        # Untimed batches each way first, alternating: both sides then run on compiled
+        # query plans and on a JVM whose JIT has compiled the write path.
+        warm_api = http_bodies(make_events("warm-api", warmup * batch, 3), batch)
+        warm_raw = raw_batches(make_events("warm-raw", warmup * batch, 4), catalog, batch)
+        for body, rows in zip(warm_api, warm_raw, strict=True):
+            post_all(clients[0], [body])
+            write_raw(driver, [rows])
         taken = 0
         for _ in range(rounds):
             for c in levels:
