@@ -52,8 +52,11 @@ def create_app(
             if conn is None:
                 conn = owned_connection = connect(settings)
             app.state.driver = open_driver(conn)
-        apply_schema(app.state.driver, settings.neo4j_database)
-        seed_default_catalog(app.state.driver, settings.neo4j_database)
+        # The workers of one host start together: they create the schema and seed the
+        # catalog one at a time.
+        with WRITE_TURN:
+            apply_schema(app.state.driver, settings.neo4j_database)
+            seed_default_catalog(app.state.driver, settings.neo4j_database)
         app.state.dispatcher = Dispatcher(app.state.driver, settings.neo4j_database)
         upkeep = UpkeepJob(
             app.state.driver,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO, Concatenate, ParamSpec, TypeVar
 
 import neo4j
-from neo4j.exceptions import Neo4jError, ResultFailedError, ServiceUnavailable
+from neo4j.exceptions import ClientError, Neo4jError, ResultFailedError, ServiceUnavailable
 
 from app import hostlock
 from app.graph.embedded import EmbeddedNeo4j, wait_for_bolt
@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 _CONSTRAINT_NAME = re.compile(r"CREATE\s+CONSTRAINT\s+(\w+)", re.IGNORECASE)
+EQUIVALENT_RULE_EXISTS = "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists"
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,13 @@ def apply_schema(driver: neo4j.Driver, database: str | None = None) -> int:
     statements = schema_statements()
     for statement in statements:
         # Schema changes cannot share a transaction with each other or with data writes.
-        driver.execute_query(statement, database_=database)
+        try:
+            driver.execute_query(statement, database_=database)
+        except ClientError as error:
+            # Another process (a worker or replica starting at the same moment) created
+            # the same rule between this statement's check and its creation.
+            if error.code != EQUIVALENT_RULE_EXISTS:
+                raise
     return len(statements)
 
 
