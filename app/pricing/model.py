@@ -3,11 +3,11 @@
 Pricing rule. Rates are USD per million tokens, so one token at rate r costs
 exactly r x 1000 nano-USD. Each of the four components (uncached input,
 output, cache reads, cache writes at the rate of the usage's cache TTL) is
-computed exactly (a fraction, in integer arithmetic) and rounded once, half to even, to whole
-nano-USD. A tier re-prices the whole request when input + cache reads +
-cache writes exceed its threshold; the highest threshold passed wins. A batch
-request then loses ``batch_discount`` of the sum of the rounded components,
-rounded once more. Reasoning tokens are output tokens.
+computed exactly, as a fraction in integer arithmetic, and rounded once, half
+to even, to whole nano-USD. A tier re-prices the whole request when input +
+cache reads + cache writes exceed its threshold; the highest threshold passed
+wins. A batch request then loses ``batch_discount`` of the sum of the rounded
+components, rounded once more. Reasoning tokens are output tokens.
 
 Amortisation rule for local models (``hourly_usd`` set). A local model has no
 per-token price: its box costs ``hourly_usd`` per hour and is expected to

@@ -24,8 +24,6 @@ from app.usage import ledger
 from app.usage.model import EventsRejected, UsageRecord
 from app.usage.schemas import (
     BudgetTouch,
-    CostOut,
-    EventResult,
     IngestResult,
     Summary,
     UsageBatch,
@@ -141,26 +139,8 @@ def announce(
     request.app.state.dispatcher.dispatch(config, fired, cost_event)
 
 
-def ingest_result(recorded: ledger.Recorded) -> IngestResult:
-    return IngestResult(
-        accepted=recorded.accepted,
-        duplicates=recorded.duplicates,
-        results=[
-            EventResult(
-                event_id=o.event_id,
-                duplicate=o.duplicate,
-                price_version=o.result.price_version,
-                cost=CostOut(**cost_to_dict(o.result.cost)),
-                action="terminate_run" if o.terminate_run else "continue",
-            )
-            for o in recorded.outcomes
-        ],
-        budgets=[touch_out(t) for t in recorded.effects.touches],
-    )
-
-
 def ingest_answer(recorded: ledger.Recorded) -> bytes:
-    """``ingest_result(recorded)`` as JSON, built from plain values: a batch answer has up
+    """The IngestResult of a write as JSON, built from plain values: a batch answer has up
     to 10,000 results, and a model per result would cost more than pricing them."""
     answer = {
         "accepted": recorded.accepted,
@@ -178,6 +158,11 @@ def ingest_answer(recorded: ledger.Recorded) -> bytes:
         "budgets": [touch_out(t).model_dump(mode="json") for t in recorded.effects.touches],
     }
     return json.dumps(answer, separators=(",", ":")).encode()
+
+
+def ingest_result(recorded: ledger.Recorded) -> IngestResult:
+    """The same answer as a model (a settlement answers one event)."""
+    return IngestResult.model_validate_json(ingest_answer(recorded))
 
 
 def touch_out(touch: Touch) -> BudgetTouch:
