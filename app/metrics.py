@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import (
@@ -13,6 +12,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 router = APIRouter(tags=["health"])
 
@@ -37,21 +37,43 @@ class Metrics:
         )
 
 
+class MeasureRequests:
+    """Counts and times every HTTP request by method, route template and status.
+
+    A plain ASGI middleware: it passes the request and response through untouched (no
+    extra task and stream per request, unlike a ``@app.middleware("http")`` function)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        status = 500  # what the client gets if the app fails before it answers
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            # The router writes the matched route into this same scope.
+            name = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.metrics.latency.labels(method, name).observe(time.perf_counter() - began)
+            self.metrics.requests.labels(method, name, str(status)).inc()
+
+
 def install(app: FastAPI) -> None:
     metrics = Metrics()
     app.state.metrics = metrics
-
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        began = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        metrics.latency.labels(request.method, name).observe(time.perf_counter() - began)
-        metrics.requests.labels(request.method, name, str(response.status_code)).inc()
-        return response
+    app.add_middleware(MeasureRequests, metrics=metrics)
 
 
 @router.get("/metrics", include_in_schema=False)

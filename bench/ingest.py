@@ -77,13 +77,17 @@ def make_events(prefix: str, count: int, seed: int) -> list[dict[str, Any]]:
 
 
 def raw_batches(events: list[dict[str, Any]], catalog: Catalog, batch: int) -> list[RawBatch]:
-    """Parameters of the two statements per batch, built before the clock starts."""
+    """Parameters of the two statements per batch, built before the clock starts, in
+    plain lists and maps as a driver user would pass them."""
     now = datetime.now(UTC)
     records: list[UsageRecord] = [to_record(UsageEvent.model_validate(e), now) for e in events]
     priced = price_events(records, catalog, now)
     return [
         (
-            scope_params(priced[i : i + batch], "default"),
+            {
+                key: list(value) if isinstance(value, list) else value
+                for key, value in scope_params(priced[i : i + batch], "default").items()
+            },
             [ingest_row(p, "default") for p in priced[i : i + batch]],
         )
         for i in range(0, len(priced), batch)

@@ -21,7 +21,7 @@ from app.alerts.model import Alert, threshold_alerts
 from app.budgets.limits import run_action
 from app.budgets.model import Budget, BudgetState, Scope, Spend, Window, window_for
 from app.graph.queries import cypher
-from app.graph.values import native
+from app.graph.values import Rows, native
 from app.usage.model import PricedEvent
 
 _LIMIT_PROPS = {
@@ -373,7 +373,7 @@ def apply_usage(
     by_event = {
         r["event_id"]: r["budget_ids"]
         for r in tx.run(
-            cypher("budgets/chain_for_events"), event_ids=[e.record.event_id for e in events]
+            cypher("budgets/chain_for_events"), event_ids=Rows(e.record.event_id for e in events)
         )
     }
     ids = sorted({b for found in by_event.values() for b in found})

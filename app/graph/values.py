@@ -1,4 +1,4 @@
-"""Values read from Neo4j, made plain for JSON."""
+"""Values read from Neo4j, made plain for JSON, and rows sent to it in bulk."""
 
 from __future__ import annotations
 
@@ -14,3 +14,15 @@ def native(value: Any) -> Any:
     if isinstance(value, list):
         return [native(v) for v in value]
     return value
+
+
+class Rows(list[Any]):
+    """A statement parameter of many rows (a batch for UNWIND) whose repr is a count.
+
+    The driver formats every statement's parameters for its debug log before it asks
+    whether debug logging is on; for a batch of a thousand events that costs about as
+    much as packing it, inside the write transaction. A log line should not hold a
+    batch's data either."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} rows>"

@@ -179,7 +179,7 @@ class RateCard:
             raise PricingError(f"rate card {self.model_id!r}: " + "; ".join(problems))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Usage:
     """Token counts of one call; ``input_tokens`` excludes cache reads and writes."""
 
@@ -207,7 +207,7 @@ class Usage:
             raise PricingError(f"cache_ttl must be one of {CACHE_TTLS}, got {self.cache_ttl!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cost:
     """The price of one usage in integer nano-USD, by component."""
 

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 CONSTRAINT_RETRIES = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventOutcome:
     event_id: str
     duplicate: bool
@@ -53,12 +53,23 @@ class Recorded:
         return sum(o.duplicate for o in self.outcomes)
 
 
+@dataclass(frozen=True)
+class _Written:
+    """What a batch's transaction found and wrote; its outcomes are worked out after the
+    commit, so the write turn is not held for them."""
+
+    first: dict[str, int]  # each event id's first index in the batch
+    known: dict[str, store.StoredResult]  # ids recorded before, with their first result
+    new: list[PricedEvent]
+    effects: budget_store.UsageEffects
+
+
 def _write(
     tx: neo4j.ManagedTransaction,
     priced: Sequence[PricedEvent],
     platform_id: str,
     prepared: store.Prepared | None = None,
-) -> Recorded:
+) -> _Written:
     first = first_occurrences([e.record.event_id for e in priced])
     found = store.before_write(tx, list(first))
     known = found.known
@@ -70,25 +81,32 @@ def _write(
         prepared = store.prepare(new, platform_id)
     store.write_prepared(tx, prepared)
     effects = budget_store.apply_usage(tx, new, budgets_exist=found.budgets)
+    return _Written(first, known, new, effects)
+
+
+def _recorded(priced: Sequence[PricedEvent], written: _Written) -> Recorded:
+    """Each event's outcome: the first occurrence of a new id is recorded, every other
+    occurrence is a duplicate answered with the first result."""
+    first, stop_runs = written.first, written.effects.terminate_runs
     fresh = {
         e.record.event_id: store.StoredResult(e.record.event_id, e.card.version, e.cost)
-        for e in new
+        for e in written.new
     }
     outcomes = []
     for index, event in enumerate(priced):
         event_id = event.record.event_id
         is_first_new = event_id in fresh and first[event_id] == index
-        result = fresh.get(event_id) or known[event_id]
-        stop = event.record.run_id in effects.terminate_runs
+        result = fresh.get(event_id) or written.known[event_id]
+        stop = event.record.run_id in stop_runs
         outcomes.append(EventOutcome(event_id, not is_first_new, result, stop))
-    return Recorded(outcomes, new, effects)
+    return Recorded(outcomes, written.new, written.effects)
 
 
 def write_batch(
     tx: neo4j.ManagedTransaction, priced: Sequence[PricedEvent], platform_id: str
 ) -> Recorded:
     """The ledger's transaction function, for callers composing it with more writes."""
-    return _write(tx, priced, platform_id)
+    return _recorded(priced, _write(tx, priced, platform_id))
 
 
 def record(
@@ -106,7 +124,8 @@ def record(
     for attempt in range(1, CONSTRAINT_RETRIES + 1):
         try:
             with driver.session(database=database) as session:
-                return write_tx(session, _write, priced, platform_id, prepared)
+                written = write_tx(session, _write, priced, platform_id, prepared)
+            return _recorded(priced, written)
         except ConstraintError as exc:
             logger.info("concurrent duplicate event ids; retrying (%d): %s", attempt, exc)
     raise Conflict("the batch kept colliding with concurrent writes of the same event ids")

@@ -11,7 +11,7 @@ from app.pricing.model import Catalog, Cost, RateCard, Usage, price
 MAX_FUTURE = timedelta(minutes=5)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UsageRecord:
     """One LLM call as an orchestrator reported it."""
 
@@ -30,7 +30,7 @@ class UsageRecord:
     tags: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PricedEvent:
     record: UsageRecord
     card: RateCard
@@ -42,7 +42,7 @@ class PricedEvent:
         return u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rejection:
     """Why the event at ``index`` cannot be accepted."""
 

@@ -10,13 +10,14 @@ from typing import Any
 import neo4j
 
 from app.graph.queries import cypher
+from app.graph.values import Rows
 from app.pricing.model import Cost
 from app.usage.model import PricedEvent, UsageRecord
 
 TAG_PREFIX = "tag."
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredResult:
     """What an event was priced at when it was first recorded."""
 
@@ -143,11 +144,11 @@ def scope_params(events: Sequence[PricedEvent], platform_id: str) -> dict[str, A
         )
     return {
         "platform_id": platform_id,
-        "teams": list(teams),
-        **{group: list(rows.values()) for group, rows in found.items()},
-        "agents": list(agents.values()),
-        "models": list(models.values()),
-        "ran": list(ran.values()),
+        "teams": Rows(teams),
+        **{group: Rows(rows.values()) for group, rows in found.items()},
+        "agents": Rows(agents.values()),
+        "models": Rows(models.values()),
+        "ran": Rows(ran.values()),
     }
 
 
@@ -171,7 +172,7 @@ class BeforeWrite:
 
 
 def before_write(tx: neo4j.ManagedTransaction, event_ids: Sequence[str]) -> BeforeWrite:
-    record = tx.run(cypher("usage/before_write"), event_ids=list(event_ids)).single(strict=True)
+    record = tx.run(cypher("usage/before_write"), event_ids=Rows(event_ids)).single(strict=True)
     horizon = record["horizon"]
     return BeforeWrite(
         known={
@@ -192,12 +193,12 @@ class Prepared:
 
     events: Sequence[PricedEvent]
     scopes: dict[str, Any]
-    rows: list[dict[str, Any]]
+    rows: Rows
 
 
 def prepare(events: Sequence[PricedEvent], platform_id: str) -> Prepared:
     return Prepared(
-        events, scope_params(events, platform_id), [ingest_row(e, platform_id) for e in events]
+        events, scope_params(events, platform_id), Rows(ingest_row(e, platform_id) for e in events)
     )
 
 
