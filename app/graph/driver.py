@@ -122,7 +122,11 @@ def _retrying(
 # after a back-off of about a second. The writers of one process, and of the worker
 # processes of one `serve`, queue instead, which costs nothing on a server whose writers
 # would serialise on those locks anyway; across hosts the database's locks and the retries
-# still order them.
+# still order them. The turn covers a transaction's statements, not its commit, so the next
+# writer's statements run while the last one commits (a third of a usage batch's time). A
+# commit may still take locks (of busy nodes' relationship chains); should the next writer
+# hold one, Neo4j fails one of the two and it is retried, and a batch that meets an event
+# id the last one is committing fails on the uniqueness constraint and is run again.
 class WriteTurn:
     """One writer at a time: among this process's threads, and, once ``share_with_host``
     names a lock file, among the processes that use that file. Re-entrant per thread."""
@@ -164,10 +168,14 @@ def write_tx(
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> R:
-    """``session.execute_write`` in the write turn, also retrying what failed on a
-    transient error."""
-    with WRITE_TURN:
-        return _retrying(session.execute_write, work, *args, **kwargs)
+    """``session.execute_write`` with its statements in the write turn (the commit follows
+    outside it), also retrying what failed on a transient error."""
+
+    def in_turn(tx: neo4j.ManagedTransaction) -> R:
+        with WRITE_TURN:
+            return work(tx, *args, **kwargs)
+
+    return _retrying(session.execute_write, in_turn)
 
 
 def read_tx(
