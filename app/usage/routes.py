@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from json.encoder import encode_basestring_ascii as _quote
+from typing import Annotated, Any, Literal
 
 import neo4j
-from fastapi import APIRouter, Body, Query, Request, Response
-from pydantic import AwareDatetime, Discriminator, Tag
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import AwareDatetime, Discriminator, Tag, TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from app.alerts.store import load_config
 from app.auth.deps import NeedsIngest, NeedsRead
@@ -19,7 +22,8 @@ from app.deps import DriverDep, SettingsDep
 from app.errors import InvalidInput, UnknownModel
 from app.graph.queries import cypher
 from app.money import format_usd
-from app.pricing.model import Usage, cost_to_dict
+from app.pricing.model import Usage
+from app.settings import Settings
 from app.usage import ledger
 from app.usage.model import EventsRejected, UsageRecord
 from app.usage.schemas import (
@@ -88,14 +92,60 @@ def rejected(exc: EventsRejected, batch: bool) -> InvalidInput | UnknownModel:
     return InvalidInput(detail, errors=errors)
 
 
-@router.post("", response_model=IngestResult, dependencies=[NeedsIngest])
-def post_usage(
-    payload: Annotated[UsagePayload, Body()],
-    request: Request,
-    driver: DriverDep,
-    settings: SettingsDep,
-) -> Response:
+_PAYLOAD: TypeAdapter[UsageBatch | UsageEvent] = TypeAdapter(UsagePayload)
+
+
+def _inline_definitions(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema with its ``$defs`` written in place of each reference: in an OpenAPI
+    document a reference is read from the document's root, where these are not."""
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(definitions[node["$ref"].rsplit("/", 1)[1]])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    return dict(inline(schema))
+
+
+PAYLOAD_SCHEMA = _inline_definitions(_PAYLOAD.json_schema())
+
+
+def read_payload(body: bytes) -> UsageBatch | UsageEvent:
+    """The request body validated straight from its JSON (a batch of 10,000 events is
+    parsed once, not into dicts first), with FastAPI's 422 on anything wrong."""
+    try:
+        return _PAYLOAD.validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
+
+
+@router.post(
+    "",
+    response_model=IngestResult,
+    dependencies=[NeedsIngest],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _inline_definitions(_PAYLOAD.json_schema())}
+            },
+        }
+    },
+)
+async def post_usage(request: Request, driver: DriverDep, settings: SettingsDep) -> Response:
     """Record one event or a batch (all or nothing); a repeated event_id changes nothing."""
+    payload = read_payload(await request.body())
+    return await run_in_threadpool(_record_payload, payload, request, driver, settings)
+
+
+def _record_payload(
+    payload: UsageBatch | UsageEvent, request: Request, driver: neo4j.Driver, settings: Settings
+) -> Response:
     is_batch = isinstance(payload, UsageBatch)
     events = payload.events if isinstance(payload, UsageBatch) else [payload]
     if len(events) > settings.max_batch_events:
@@ -140,24 +190,35 @@ def announce(
 
 
 def ingest_answer(recorded: ledger.Recorded) -> bytes:
-    """The IngestResult of a write as JSON, built from plain values: a batch answer has up
-    to 10,000 results, and a model per result would cost more than pricing them."""
-    answer = {
-        "accepted": recorded.accepted,
-        "duplicates": recorded.duplicates,
-        "results": [
-            {
-                "event_id": o.event_id,
-                "duplicate": o.duplicate,
-                "price_version": o.result.price_version,
-                "cost": cost_to_dict(o.result.cost),
-                "action": "terminate_run" if o.terminate_run else "continue",
-            }
-            for o in recorded.outcomes
-        ],
-        "budgets": [touch_out(t).model_dump(mode="json") for t in recorded.effects.touches],
-    }
-    return json.dumps(answer, separators=(",", ":")).encode()
+    """The IngestResult of a write as JSON, written directly: a batch answer has up to
+    10,000 results, and a model (or even a dict) per result costs more than pricing them.
+    A test holds it equal to the schema's own serialisation."""
+    results = ",".join(_result_json(o) for o in recorded.outcomes)
+    budgets = json.dumps(
+        [touch_out(t).model_dump(mode="json") for t in recorded.effects.touches],
+        separators=(",", ":"),
+    )
+    return (
+        f'{{"accepted":{recorded.accepted},"duplicates":{recorded.duplicates},'
+        f'"results":[{results}],"budgets":{budgets}}}'
+    ).encode()
+
+
+def _result_json(outcome: ledger.EventOutcome) -> str:
+    """One event's result; its strings are JSON-quoted, its amounts are digits and a dot."""
+    cost = outcome.result.cost
+    return (
+        f'{{"event_id":{_quote(outcome.event_id)},'
+        f'"duplicate":{"true" if outcome.duplicate else "false"},'
+        f'"price_version":{_quote(outcome.result.price_version)},'
+        f'"cost":{{"input_usd":"{format_usd(cost.input_nanos)}",'
+        f'"output_usd":"{format_usd(cost.output_nanos)}",'
+        f'"cache_read_usd":"{format_usd(cost.cache_read_nanos)}",'
+        f'"cache_write_usd":"{format_usd(cost.cache_write_nanos)}",'
+        f'"discount_usd":"{format_usd(cost.discount_nanos)}",'
+        f'"total_usd":"{format_usd(cost.total_nanos)}"}},'
+        f'"action":"{"terminate_run" if outcome.terminate_run else "continue"}"}}'
+    )
 
 
 def ingest_result(recorded: ledger.Recorded) -> IngestResult:

@@ -148,6 +148,29 @@ def test_input_errors_are_problems(client: TestClient) -> None:
         assert response.json()["status"] == 422
 
 
+def test_a_body_that_is_not_json_is_a_problem(client: TestClient) -> None:
+    for body in (b"", b'{"events": [', b"not json"):
+        response = client.post(
+            "/v1/usage", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 422, (body, response.text)
+        problem = response.json()
+        assert problem["errors"][0]["type"] == "json_invalid"
+        assert problem["detail"].startswith("body: Invalid JSON")
+
+
+def test_the_openapi_document_shows_both_body_shapes(client: TestClient) -> None:
+    post = client.get("/openapi.json").json()["paths"]["/v1/usage"]["post"]
+    schema = post["requestBody"]["content"]["application/json"]["schema"]
+    # Every definition is written in place: the document has no $defs to point into.
+    assert "$ref" not in str(schema)
+    shapes = {frozenset(shape["properties"]) for shape in schema["oneOf"]}
+    assert frozenset({"events"}) in shapes
+    assert any({"event_id", "model", "input_tokens"} <= shape for shape in shapes)
+    batch = next(s for s in schema["oneOf"] if "events" in s["properties"])
+    assert batch["properties"]["events"]["items"]["properties"]["cache_ttl"]["enum"] == ["5m", "1h"]
+
+
 def test_aliases_and_dated_ids_price_as_the_model(client: TestClient) -> None:
     a = client.post("/v1/usage", json=event(event_id="a", model="claude-sonnet-4-5-20250929"))
     b = client.post("/v1/usage", json=event(event_id="b", model="anthropic/claude-sonnet-4-5"))

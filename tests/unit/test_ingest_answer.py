@@ -49,3 +49,11 @@ def test_answer_of_a_batch_without_budgets() -> None:
     assert answer == IngestResult.model_validate_json(ingest_answer(batch)).model_dump(mode="json")
     assert answer["results"][0]["cost"]["total_usd"] == "0.000012500"
     assert answer["budgets"] == []
+
+
+def test_event_ids_that_need_escaping_come_back_as_sent() -> None:
+    odd = 'call "7" \\ naïve\n\u2028 🚀'
+    outcome = EventOutcome(odd, False, StoredResult(odd, GPT_4O, Cost(0, 0, 0, 0)))
+    answer = json.loads(ingest_answer(Recorded([outcome], [])))
+    assert answer["results"][0]["event_id"] == odd
+    assert answer["results"][0]["cost"]["total_usd"] == "0.000000000"
