@@ -43,11 +43,8 @@ def format_usd(nanos: int) -> str:
     """The wire form of money: a decimal string with 9 places, e.g. "0.000123450"."""
     # The integer's digits, cut nine from the right: a batch answer formats tens of
     # thousands of amounts, and this is the quickest exact way.
-    if nanos >= 0:
-        digits = str(nanos).zfill(10)
-        return f"{digits[:-9]}.{digits[-9:]}"
-    digits = str(-nanos).zfill(10)
-    return f"-{digits[:-9]}.{digits[-9:]}"
+    digits = str(abs(nanos)).zfill(10)
+    return f"{'-' if nanos < 0 else ''}{digits[:-9]}.{digits[-9:]}"
 
 
 def divide_half_even(numerator: int, denominator: int) -> int:

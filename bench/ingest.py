@@ -2,12 +2,11 @@
 
 Starts its own embedded Neo4j (temporary data folder, bigger page cache) and the API
 as deployed (`costgraph serve --workers 2`: one process per core), then interleaves
-rounds. In each
-round, at each level of concurrency, one slice of events goes through HTTP
-(validation, pricing, duplicate check, budgets) from that many clients at once, and
-the next slice through the bare driver from that many writers, with the same two
-statements and pre-built rows. Both sides' inputs (request bodies, statement rows)
-are built before the clock starts.
+rounds. In each round, at each level of concurrency, one slice of events goes through
+HTTP (validation, pricing, duplicate check, budgets) from that many clients at once, and
+another through the bare driver from that many writers, with the same two statements
+and pre-built rows; the sides take turns going first. Both sides' inputs (request
+bodies, statement rows) are built before the clock starts.
 
 A fleet of orchestrators posts concurrently; the raw writers serialise on the same
 scope nodes (with more than one they deadlock and retry), so each side is also

@@ -112,7 +112,7 @@ def _inline_definitions(schema: dict[str, Any]) -> dict[str, Any]:
     return dict(inline(schema))
 
 
-PAYLOAD_SCHEMA = _inline_definitions(_PAYLOAD.json_schema())
+_PAYLOAD_SCHEMA = _inline_definitions(_PAYLOAD.json_schema())
 
 
 def read_payload(body: bytes) -> UsageBatch | UsageEvent:
@@ -131,9 +131,7 @@ def read_payload(body: bytes) -> UsageBatch | UsageEvent:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {
-                "application/json": {"schema": _inline_definitions(_PAYLOAD.json_schema())}
-            },
+            "content": {"application/json": {"schema": _PAYLOAD_SCHEMA}},
         }
     },
 )
